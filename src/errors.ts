@@ -1,0 +1,67 @@
+/**
+ * Errors are values with a type name that Temporal's retry policy can match, a verdict on whether
+ * retrying can help, and a message (always redacted) that tells the user what to do next.
+ */
+import { redact } from './redact.js';
+
+export interface RotatorErrorOptions {
+  /** Whether retrying the same call can succeed. @default false */
+  retryable?: boolean;
+  /** Server-suggested wait before the next attempt (from Retry-After), in milliseconds. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class RotatorError extends Error {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: RotatorErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The configuration or a credential reference is wrong; fixing the config is the only remedy. */
+export class ConfigError extends RotatorError {}
+
+/** A secret destination failed. `destination` names it (kind and target, never a value). */
+export class DestinationError extends RotatorError {
+  constructor(
+    readonly destination: string,
+    message: string,
+    options: RotatorErrorOptions = {},
+  ) {
+    super(`${destination}: ${message}`, options);
+  }
+}
+
+/** Someone else changed the destination while we were writing (e.g. a Vault check-and-set mismatch). */
+export class DestinationConflictError extends DestinationError {}
+
+/** The destination rejected our credentials or permissions (401/403). */
+export class DestinationAuthError extends DestinationError {}
+
+/** The write is waiting for a human approval (Infisical change policy): not a success. */
+export class DestinationApprovalPendingError extends DestinationError {}
+
+/** Destinations disagree about the current key, or the old key cannot be confirmed at OpenRouter. */
+export class OldKeyUnconfirmedError extends RotatorError {}
+
+/** Verification of the new key or a destination failed after the switch. */
+export class VerificationError extends RotatorError {}
+
+/** Type names that must never be retried by Temporal, whatever the error instance says. */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'ConfigError',
+  'DestinationConflictError',
+  'DestinationAuthError',
+  'DestinationApprovalPendingError',
+  'OldKeyUnconfirmedError',
+  'VerificationError',
+  'OpenRouterAuthError',
+  'OpenRouterPermissionError',
+  'OpenRouterBadRequestError',
+] as const;

@@ -1,0 +1,51 @@
+/**
+ * The one small interface every secret destination implements. The rotation workflow only ever
+ * talks to destinations through it; adding a backend = one file here + the config schema's union
+ * + a test.
+ *
+ * Values never leave the activity that handles them: callers compare hashes, not values.
+ */
+export interface StoredSecret {
+  /** The key as the destination hands it out now. */
+  value: string;
+  /** The destination's own version id (file: content hash prefix; AWS: VersionId; Vault/Infisical: version number). */
+  version: string;
+}
+
+export interface WriteOptions {
+  /**
+   * Stable id of this logical write (derived from the workflow run and the step), so a retried
+   * activity repeats the same write instead of making another version (AWS ClientRequestToken).
+   * 32–64 characters of [A-Za-z0-9-].
+   */
+  idempotencyToken: string;
+}
+
+export interface WriteResult {
+  /** Version id of the value now current in the destination. */
+  version: string;
+}
+
+export interface SecretStore {
+  /** Human-readable name of the destination for messages: kind and target, never a value. */
+  readonly description: string;
+  /**
+   * Reads the value the destination hands out now, or null if the field/secret does not exist.
+   * Errors: DestinationAuthError (non-retryable), DestinationError with retryable=true when the
+   * server cannot be reached.
+   */
+  read(): Promise<StoredSecret | null>;
+  /**
+   * Makes `value` the current value as a new version, keeping the previous version available.
+   * Idempotent: if the destination already holds `value` (a retry after a lost reply), succeed
+   * without another version. Throws DestinationConflictError when someone else changed the
+   * secret concurrently, DestinationApprovalPendingError when a write awaits approval.
+   */
+  write(value: string, options: WriteOptions): Promise<WriteResult>;
+  /**
+   * Makes `previousValue` current again (rollback after a failed rotation). Idempotent, and
+   * never deletes history: backends with versions write it as a new version or move the
+   * current-version pointer back.
+   */
+  restore(previousValue: string, options: WriteOptions): Promise<WriteResult>;
+}

@@ -1,0 +1,136 @@
+/**
+ * Everything the client and the workflow share: the workflow's input and result, its messages
+ * (signals, queries, updates), its search attributes and naming conventions. Workflow-safe: no
+ * Node built-ins, no activity code.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { RotationConfig } from '../config/schema.js';
+
+/** Task queue of the rotation workflows and their destination activities. @default */
+export const ROTATION_TASK_QUEUE = 'openrouter-key-rotation';
+/** Task queue of the activities that call OpenRouter, rate-limited per second on the worker. */
+export const OPENROUTER_TASK_QUEUE = 'openrouter-key-rotation-api';
+
+/** Workflow id of the one rotation of `name` that may run at a time. */
+export function rotationWorkflowId(name: string): string {
+  return `rotation-${name}`;
+}
+/** Schedule id of the auto-rotation of `name`. */
+export function rotationScheduleId(name: string): string {
+  return `rotation-schedule-${name}`;
+}
+
+export type RotationReason = 'scheduled' | 'manual';
+
+export interface RotationOptions {
+  /** Overrides the configured grace period for this run (`0s` = revoke right after verification). */
+  grace?: string;
+  /** Why this run started. @default "manual" */
+  reason?: RotationReason;
+  /** Free text from `key-rotator rotate --reason`. */
+  note?: string;
+  /**
+   * Scheduled runs only: skip (succeed without rotating) unless `intervalDays` have passed since
+   * the last successful rotation. The schedule wakes daily; the workflow decides if it is due.
+   * @default false
+   */
+  onlyIfDue?: boolean;
+}
+
+export interface RotationInput {
+  /** Validated snapshot of this rotation's config: names of credentials, never their values. */
+  rotation: RotationConfig;
+  options?: RotationOptions;
+}
+
+export type RotationStep =
+  | 'starting'
+  | 'preflight'
+  | 'create'
+  | 'store'
+  | 'grace'
+  | 'verify'
+  | 'hold'
+  | 'delete'
+  | 'rollback'
+  | 'done'
+  | 'skipped'
+  | 'failed';
+
+export type RotationOutcome = 'running' | 'succeeded' | 'skipped' | 'rolled-back' | 'failed';
+
+export interface StepTiming {
+  step: RotationStep;
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** What the `status` query answers: no key material, labels only. */
+export interface RotationStatus {
+  rotation: string;
+  step: RotationStep;
+  outcome: RotationOutcome;
+  paused: boolean;
+  pauseReason?: string;
+  reason: RotationReason;
+  note?: string;
+  oldKeyLabel?: string;
+  newKeyLabel?: string;
+  newKeyHash?: string;
+  /** ISO time the grace period ends (absent outside the grace step). */
+  graceEndsAt?: string;
+  steps: StepTiming[];
+  lastError?: string;
+  warnings: string[];
+}
+
+export interface DestinationVersion {
+  destination: string;
+  version: string;
+}
+
+/** The workflow's result: never the key. */
+export interface RotationResult {
+  rotation: string;
+  outcome: 'succeeded' | 'skipped';
+  /** Present when rotated. */
+  newKey?: { hash: string; label: string; createdAt: string; expiresAt?: string | null };
+  /** Hash of the key that was replaced; absent on a first (bootstrap) rotation. */
+  oldKeyHash?: string;
+  oldKeyDeleted?: boolean;
+  destinations: DestinationVersion[];
+  steps: StepTiming[];
+  startedAt: string;
+  endedAt: string;
+  /** ISO time of the last successful rotation (this one, or the earlier one when skipped). */
+  lastRotatedAt?: string;
+  skippedBecause?: string;
+  warnings: string[];
+}
+
+export const pauseSignal = defineSignal<[reason?: string]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
+/** Ends the grace period now (the workflow still verifies before deleting). */
+export const endGraceSignal = defineSignal<[]>('endGrace');
+export const statusQuery = defineQuery<RotationStatus>('status');
+/** Ends the grace period now and answers the status after the change. */
+export const endGraceUpdate = defineUpdate<RotationStatus>('endGraceNow');
+
+export const rotationNameKey = defineSearchAttributeKey('RotationName', SearchAttributeType.KEYWORD);
+export const rotationStepKey = defineSearchAttributeKey('RotationStep', SearchAttributeType.KEYWORD);
+export const rotationOutcomeKey = defineSearchAttributeKey('RotationOutcome', SearchAttributeType.KEYWORD);
+export const rotationNewKeyLabelKey = defineSearchAttributeKey(
+  'RotationNewKeyLabel',
+  SearchAttributeType.KEYWORD,
+);
+export const rotationReasonKey = defineSearchAttributeKey('RotationReason', SearchAttributeType.KEYWORD);
+
+/** Custom search attributes to register on the server (`temporal server start-dev --search-attribute`). */
+export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
+  RotationName: 'Keyword',
+  RotationStep: 'Keyword',
+  RotationOutcome: 'Keyword',
+  RotationNewKeyLabel: 'Keyword',
+  RotationReason: 'Keyword',
+};
