@@ -1,0 +1,242 @@
+/**
+ * The OpenRouter API under `/api/v1`: the six key-management endpoints and a minimal
+ * `POST /chat/completions` that counts usage on the calling key.
+ */
+import { z } from 'zod';
+import { labelOfKey } from '../redact.js';
+import { type FaultInjector } from './faults.js';
+import { type Reply, json, parseJsonBody } from './http-io.js';
+import { DEFAULT_WORKSPACE_ID, type EmulatedKey, type KeyStore } from './key-store.js';
+import { currentKeyJson, errorJson, keyRecordJson, managementKeyJson } from './wire-format.js';
+
+export const API_PREFIX = '/api/v1';
+/** OpenRouter's fixed page size for `GET /keys`. */
+export const PAGE_SIZE = 100;
+
+export interface ApiContext {
+  managementKey: string;
+  store: KeyStore;
+  faults: FaultInjector;
+  costPerRequestUsd: number;
+  now: () => Date;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path below `/api/v1`, e.g. `/keys/abc`. */
+  path: string;
+  query: URLSearchParams;
+  bearer: string | undefined;
+  /** The body, read lazily (only routes that take one read it). */
+  body: () => Promise<string>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** UTC ISO 8601 with seconds, as OpenRouter documents `expires_at` (a fraction is tolerated). */
+const ISO_UTC_WITH_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const limitReset = z.enum(['daily', 'weekly', 'monthly']).nullable();
+
+const createBodySchema = z.object({
+  name: z.string().trim().min(1),
+  limit: z.number().nonnegative().nullable().optional(),
+  limit_reset: limitReset.optional(),
+  include_byok_in_limit: z.boolean().optional(),
+  expires_at: z.string().regex(ISO_UTC_WITH_SECONDS).nullable().optional(),
+  workspace_id: z.string().regex(UUID).optional(),
+  creator_user_id: z.string().nullable().optional(),
+});
+
+const updateBodySchema = z
+  .object({
+    name: z.string().trim().min(1).optional(),
+    disabled: z.boolean().optional(),
+    limit: z.number().nonnegative().nullable().optional(),
+    limit_reset: limitReset.optional(),
+    include_byok_in_limit: z.boolean().optional(),
+  })
+  .strict();
+
+const listQuerySchema = z.object({
+  offset: z.coerce.number().int().nonnegative().default(0),
+  include_disabled: z.enum(['true', 'false']).optional(),
+  workspace_id: z.string().regex(UUID).optional(),
+});
+
+const completionBodySchema = z.object({ model: z.string().optional() }).loose();
+
+function error(status: number, message: string, headers?: Record<string, string>): Reply {
+  return json(status, errorJson(status, message), headers);
+}
+
+function invalid(issues: z.core.$ZodIssue[]): Reply {
+  const detail = issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+  return error(400, `Invalid request parameters: ${detail}`);
+}
+
+type Caller = { kind: 'management' } | { kind: 'key'; record: EmulatedKey };
+
+/**
+ * Who is calling. Management keys pass everywhere auth-wise (routes decide what they may do);
+ * normal keys must exist and be usable; with `strictFreshness`, a too-new key answers 401 too.
+ */
+function authenticate(ctx: ApiContext, req: ApiRequest, strictFreshness: boolean): Caller | Reply {
+  if (req.bearer === undefined || req.bearer === '') return error(401, 'Missing Authentication header');
+  if (req.bearer === ctx.managementKey) return { kind: 'management' };
+  const record = ctx.store.findBySecret(req.bearer);
+  if (record === undefined) return error(401, 'User not found.');
+  const refusal = ctx.store.refusalOf(record);
+  if (refusal === 'deleted') return error(401, 'User not found.');
+  if (refusal === 'disabled') return error(401, 'API key is disabled.');
+  if (refusal === 'expired') return error(401, 'API key has expired.');
+  if (strictFreshness && ctx.faults.isTooFresh(record.createdAt, ctx.now())) {
+    return error(401, 'User not found.');
+  }
+  return { kind: 'key', record };
+}
+
+function isReply(value: Caller | Reply): value is Reply {
+  return value === 'drop' || 'status' in value;
+}
+
+/** `/keys*` needs a management key. */
+function requireManagement(ctx: ApiContext, req: ApiRequest): Reply | undefined {
+  const caller = authenticate(ctx, req, false);
+  if (isReply(caller)) return caller;
+  if (caller.kind !== 'management') return error(403, 'Only management keys can perform this operation');
+  return undefined;
+}
+
+/** Reads and validates a JSON body; an empty body validates as `emptyAs`. */
+async function parseBody<S extends z.ZodType>(
+  req: ApiRequest,
+  schema: S,
+  emptyAs?: unknown,
+): Promise<{ data: z.output<S> } | { reply: Reply }> {
+  const raw = parseJsonBody(await req.body());
+  if (raw instanceof Error)
+    return { reply: error(400, 'Invalid request parameters: the body is not valid JSON') };
+  const parsed = schema.safeParse(raw ?? emptyAs);
+  return parsed.success ? { data: parsed.data } : { reply: invalid(parsed.error.issues) };
+}
+
+function listKeys(ctx: ApiContext, req: ApiRequest): Reply {
+  const query = listQuerySchema.safeParse(Object.fromEntries(req.query));
+  if (!query.success) return invalid(query.error.issues);
+  const { offset, include_disabled, workspace_id } = query.data;
+  const keys = ctx.store.listLive({
+    workspaceId: workspace_id ?? DEFAULT_WORKSPACE_ID,
+    includeDisabled: include_disabled === 'true',
+  });
+  const page = keys.slice(offset, offset + PAGE_SIZE);
+  return json(200, { data: page.map((k) => keyRecordJson(ctx.store, k)) });
+}
+
+async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
+  const body = await parseBody(req, createBodySchema);
+  if ('reply' in body) return body.reply;
+  const b = body.data;
+  const expiresAt = b.expires_at ? new Date(b.expires_at) : null;
+  if (expiresAt !== null && expiresAt.getTime() <= ctx.now().getTime()) {
+    return error(400, 'Invalid request parameters: expires_at must be in the future');
+  }
+  const record = ctx.store.create({
+    name: b.name,
+    limit: b.limit,
+    limitReset: b.limit_reset,
+    includeByokInLimit: b.include_byok_in_limit,
+    expiresAt,
+    workspaceId: b.workspace_id,
+    creatorUserId: b.creator_user_id,
+  });
+  if (ctx.faults.takeCreateDrop()) return 'drop';
+  return json(201, { data: keyRecordJson(ctx.store, record), key: record.key });
+}
+
+async function updateKey(ctx: ApiContext, req: ApiRequest, record: EmulatedKey): Promise<Reply> {
+  const body = await parseBody(req, updateBodySchema, {});
+  if ('reply' in body) return body.reply;
+  const b = body.data;
+  ctx.store.update(record, {
+    name: b.name,
+    disabled: b.disabled,
+    limit: b.limit,
+    limitReset: b.limit_reset,
+    includeByokInLimit: b.include_byok_in_limit,
+  });
+  return json(200, { data: keyRecordJson(ctx.store, record) });
+}
+
+function currentKey(ctx: ApiContext, req: ApiRequest): Reply {
+  const caller = authenticate(ctx, req, true);
+  if (isReply(caller)) return caller;
+  if (caller.kind === 'management') {
+    return json(200, { data: managementKeyJson(labelOfKey(ctx.managementKey), DEFAULT_WORKSPACE_ID) });
+  }
+  return json(200, { data: currentKeyJson(ctx.store, caller.record) });
+}
+
+async function chatCompletion(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
+  const caller = authenticate(ctx, req, true);
+  if (isReply(caller)) return caller;
+  if (caller.kind === 'management') {
+    return error(403, 'Management keys cannot be used for completions; use a normal API key.');
+  }
+  const body = await parseBody(req, completionBodySchema);
+  if ('reply' in body) return body.reply;
+  const record = caller.record;
+  const remaining = ctx.store.limitRemaining(record);
+  if (remaining !== null && remaining < ctx.costPerRequestUsd) return error(403, 'Key limit exceeded');
+  ctx.store.recordUsage(record, ctx.costPerRequestUsd);
+  const model = body.data.model ?? 'openrouter/auto';
+  return json(200, {
+    id: `gen-emulator-${record.requestCount}`,
+    object: 'chat.completion',
+    created: Math.floor(ctx.now().getTime() / 1000),
+    model,
+    provider: 'OpenRouter emulator',
+    system_fingerprint: null,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Hello from the OpenRouter emulator.' },
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { prompt_tokens: 1, completion_tokens: 8, total_tokens: 9, cost: ctx.costPerRequestUsd },
+  });
+}
+
+/** Answers one `/api/v1` request (faults are applied by the caller). */
+export async function apiReply(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
+  const path = req.path.replace(/\/+$/, '') || '/';
+  const { method } = req;
+
+  if (path === '/keys') {
+    if (method !== 'GET' && method !== 'POST') return error(405, 'Method not allowed');
+    const refused = requireManagement(ctx, req);
+    if (refused) return refused;
+    return method === 'GET' ? listKeys(ctx, req) : createKey(ctx, req);
+  }
+
+  const keyPath = /^\/keys\/([^/]+)$/.exec(path);
+  if (keyPath) {
+    if (method !== 'GET' && method !== 'PATCH' && method !== 'DELETE')
+      return error(405, 'Method not allowed');
+    const refused = requireManagement(ctx, req);
+    if (refused) return refused;
+    const record = ctx.store.findLive(decodeURIComponent(keyPath[1] ?? ''));
+    if (record === undefined) return error(404, 'Resource not found');
+    if (method === 'GET') return json(200, { data: keyRecordJson(ctx.store, record) });
+    if (method === 'PATCH') return updateKey(ctx, req, record);
+    ctx.store.delete(record);
+    return json(200, { deleted: true });
+  }
+
+  if (path === '/key') {
+    return method === 'GET' ? currentKey(ctx, req) : error(405, 'Method not allowed');
+  }
+  if (path === '/chat/completions') {
+    return method === 'POST' ? chatCompletion(ctx, req) : error(405, 'Method not allowed');
+  }
+  return error(404, 'Not Found');
+}

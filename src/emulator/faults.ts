@@ -1,0 +1,147 @@
+/**
+ * Fault injection for the emulator: latency, random 429/5xx at seeded rates, dropped create
+ * responses, fresh keys that answer 401 for a while, and scripted one-shot failures for precise
+ * tests. Faults only touch `/api/v1`, never the control API.
+ */
+import { z } from 'zod';
+import { seededRandom } from './prng.js';
+
+export const scriptedFaultSchema = z.object({
+  /** HTTP method to match, or `*` for any. @default "*" */
+  method: z.string().min(1).default('*'),
+  /** Regular expression tested against the request path (no query), e.g. `^/api/v1/keys$`. */
+  path: z.string().min(1),
+  /** Status to answer with. */
+  status: z.number().int().min(400).max(599),
+  /** How many matching requests fail before the fault is used up. @default 1 */
+  count: z.number().int().positive().default(1),
+  /** Sent as `Retry-After` (seconds) when given. */
+  retryAfterSeconds: z.number().int().nonnegative().optional(),
+  /** Error message in the body. @default a message for the status */
+  message: z.string().optional(),
+});
+
+export const faultConfigSchema = z.object({
+  /** Delay before every API answer, in milliseconds. @default 0 */
+  latencyMs: z.number().int().nonnegative().default(0),
+  /**
+   * Delay after the request was handled and before the answer goes out, in milliseconds: the
+   * change has happened, the client has not heard yet (a worker can die in between). @default 0
+   */
+  responseDelayMs: z.number().int().nonnegative().default(0),
+  /** Share of API requests (0–1) that fail with `serverErrorStatus`. @default 0 */
+  serverErrorRate: z.number().min(0).max(1).default(0),
+  /** Status of the injected server errors. @default 500 */
+  serverErrorStatus: z.number().int().min(500).max(599).default(500),
+  /** Share of API requests (0–1) that fail with 429. @default 0 */
+  rateLimitRate: z.number().min(0).max(1).default(0),
+  /** `Retry-After` (seconds) sent with injected 429s. @default 1 */
+  retryAfterSeconds: z.number().int().nonnegative().default(1),
+  /** The next N `POST /keys` create the key, then drop the connection without answering. @default 0 */
+  dropCreateResponses: z.number().int().nonnegative().default(0),
+  /** Keys younger than this answer 401 on `GET /key` and completions, in milliseconds. @default 0 */
+  freshKeyUnauthorizedMs: z.number().int().nonnegative().default(0),
+  /** One-shot failures, checked in order before the random ones. @default [] */
+  scripted: z.array(scriptedFaultSchema).default([]),
+});
+
+/** Faults as given (every field optional). */
+export type FaultConfig = z.input<typeof faultConfigSchema>;
+/** Faults with defaults applied; scripted `count`s show what is left. */
+export type ActiveFaults = z.output<typeof faultConfigSchema>;
+
+export interface InjectedError {
+  status: number;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+const DEFAULT_MESSAGES: Record<number, string> = {
+  400: 'Invalid request parameters',
+  401: 'Missing Authentication header',
+  402: 'Insufficient credits',
+  403: 'Only management keys can perform this operation',
+  404: 'Resource not found',
+  408: 'Request timeout',
+  429: 'Rate limit exceeded',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+export function defaultMessageFor(status: number): string {
+  return DEFAULT_MESSAGES[status] ?? `Injected error ${status}`;
+}
+
+export class FaultInjector {
+  #faults: ActiveFaults = faultConfigSchema.parse({});
+  #random: () => number;
+
+  constructor(private readonly seed: number) {
+    this.#random = seededRandom(seed);
+  }
+
+  /** Replaces every fault (throws a ZodError on a bad config). */
+  set(config: FaultConfig): void {
+    const faults = faultConfigSchema.parse(config);
+    for (const fault of faults.scripted) new RegExp(fault.path); // fail now on a bad pattern, not per request
+    this.#faults = faults;
+  }
+
+  /** Clears every fault and restarts the random sequence from the seed. */
+  reset(): void {
+    this.#faults = faultConfigSchema.parse({});
+    this.#random = seededRandom(this.seed);
+  }
+
+  get current(): ActiveFaults {
+    return structuredClone(this.#faults);
+  }
+
+  get latencyMs(): number {
+    return this.#faults.latencyMs;
+  }
+
+  get responseDelayMs(): number {
+    return this.#faults.responseDelayMs;
+  }
+
+  /** The failure to answer this request with, if any (uses up scripted faults). */
+  errorFor(method: string, path: string): InjectedError | undefined {
+    const scripted = this.#faults.scripted.find(
+      (f) =>
+        f.count > 0 &&
+        (f.method === '*' || f.method.toUpperCase() === method) &&
+        new RegExp(f.path).test(path),
+    );
+    if (scripted) {
+      scripted.count -= 1;
+      this.#faults.scripted = this.#faults.scripted.filter((f) => f.count > 0);
+      return {
+        status: scripted.status,
+        message: scripted.message ?? defaultMessageFor(scripted.status),
+        retryAfterSeconds: scripted.retryAfterSeconds,
+      };
+    }
+    const { rateLimitRate, serverErrorRate, serverErrorStatus, retryAfterSeconds } = this.#faults;
+    // Draw only for active rates, so a config's sequence does not depend on inactive ones.
+    if (rateLimitRate > 0 && this.#random() < rateLimitRate) {
+      return { status: 429, message: defaultMessageFor(429), retryAfterSeconds };
+    }
+    if (serverErrorRate > 0 && this.#random() < serverErrorRate) {
+      return { status: serverErrorStatus, message: defaultMessageFor(serverErrorStatus) };
+    }
+    return undefined;
+  }
+
+  /** Whether this create must drop its connection after creating the key (uses one up). */
+  takeCreateDrop(): boolean {
+    if (this.#faults.dropCreateResponses <= 0) return false;
+    this.#faults.dropCreateResponses -= 1;
+    return true;
+  }
+
+  isTooFresh(createdAt: Date, now: Date): boolean {
+    return now.getTime() - createdAt.getTime() < this.#faults.freshKeyUnauthorizedMs;
+  }
+}

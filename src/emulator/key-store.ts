@@ -1,0 +1,159 @@
+/**
+ * The emulator's accounts: normal API keys with OpenRouter's semantics (hash = sha256 of the key,
+ * masked label, newest-first listing, workspaces, spending windows, expiry). Deleted keys are kept
+ * (flagged) so tests can see what happened to them.
+ */
+import { randomBytes } from 'node:crypto';
+import { hashOfKey } from '../openrouter/hash.js';
+import { labelOfKey } from '../redact.js';
+import { type UsageCounters, type UsageWindow, addUsage, emptyUsage, usageIn } from './usage-windows.js';
+
+/** The workspace keys land in when none is given. */
+export const DEFAULT_WORKSPACE_ID = '00000000-0000-4000-8000-000000000000';
+
+export type LimitReset = UsageWindow;
+
+/** A new OpenRouter-shaped secret: `sk-or-v1-` and 64 hex characters. */
+export function generateOpenRouterKey(): string {
+  return `sk-or-v1-${randomBytes(32).toString('hex')}`;
+}
+
+export interface EmulatedKey {
+  readonly key: string;
+  readonly hash: string;
+  readonly label: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly workspaceId: string;
+  readonly creatorUserId: string | null;
+  /** Creation order; breaks ties between keys created in the same millisecond. */
+  readonly sequence: number;
+  name: string;
+  disabled: boolean;
+  limit: number | null;
+  limitReset: LimitReset | null;
+  includeByokInLimit: boolean;
+  usage: UsageCounters;
+  requestCount: number;
+  updatedAt: Date | null;
+  deletedAt: Date | null;
+}
+
+export interface NewKeyParams {
+  name: string;
+  limit?: number | null;
+  limitReset?: LimitReset | null;
+  includeByokInLimit?: boolean;
+  expiresAt?: Date | null;
+  workspaceId?: string;
+  creatorUserId?: string | null;
+  disabled?: boolean;
+  createdAt?: Date;
+}
+
+export interface KeyPatch {
+  name?: string;
+  disabled?: boolean;
+  limit?: number | null;
+  limitReset?: LimitReset | null;
+  includeByokInLimit?: boolean;
+}
+
+/** Why a key cannot be used right now, or `undefined` when it can. */
+export type KeyRefusal = 'deleted' | 'disabled' | 'expired';
+
+export class KeyStore {
+  readonly #byHash = new Map<string, EmulatedKey>();
+  #sequence = 0;
+
+  constructor(private readonly now: () => Date) {}
+
+  create(params: NewKeyParams): EmulatedKey {
+    const key = generateOpenRouterKey();
+    const record: EmulatedKey = {
+      key,
+      hash: hashOfKey(key),
+      label: labelOfKey(key),
+      createdAt: params.createdAt ?? this.now(),
+      expiresAt: params.expiresAt ?? null,
+      workspaceId: params.workspaceId ?? DEFAULT_WORKSPACE_ID,
+      creatorUserId: params.creatorUserId ?? null,
+      sequence: ++this.#sequence,
+      name: params.name,
+      disabled: params.disabled ?? false,
+      limit: params.limit ?? null,
+      limitReset: params.limitReset ?? null,
+      includeByokInLimit: params.includeByokInLimit ?? true,
+      usage: emptyUsage(this.now()),
+      requestCount: 0,
+      updatedAt: null,
+      deletedAt: null,
+    };
+    this.#byHash.set(record.hash, record);
+    return record;
+  }
+
+  /** A key that has not been deleted. */
+  findLive(hash: string): EmulatedKey | undefined {
+    const record = this.#byHash.get(hash);
+    return record && record.deletedAt === null ? record : undefined;
+  }
+
+  /** The key whose secret is `secret` (deleted ones included), by its hash as OpenRouter does. */
+  findBySecret(secret: string): EmulatedKey | undefined {
+    const record = this.#byHash.get(hashOfKey(secret));
+    return record?.key === secret ? record : undefined;
+  }
+
+  refusalOf(record: EmulatedKey): KeyRefusal | undefined {
+    if (record.deletedAt !== null) return 'deleted';
+    if (record.disabled) return 'disabled';
+    if (record.expiresAt !== null && record.expiresAt.getTime() <= this.now().getTime()) return 'expired';
+    return undefined;
+  }
+
+  /** Live keys of one workspace, newest first. */
+  listLive(opts: { workspaceId: string; includeDisabled: boolean }): EmulatedKey[] {
+    return [...this.#byHash.values()]
+      .filter((k) => k.deletedAt === null && k.workspaceId === opts.workspaceId)
+      .filter((k) => opts.includeDisabled || !k.disabled)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.sequence - a.sequence);
+  }
+
+  /** Every key ever created, deleted ones included, oldest first. */
+  all(): EmulatedKey[] {
+    return [...this.#byHash.values()].sort((a, b) => a.sequence - b.sequence);
+  }
+
+  update(record: EmulatedKey, patch: KeyPatch): void {
+    if (patch.name !== undefined) record.name = patch.name;
+    if (patch.disabled !== undefined) record.disabled = patch.disabled;
+    if (patch.limit !== undefined) record.limit = patch.limit;
+    if (patch.limitReset !== undefined) record.limitReset = patch.limitReset;
+    if (patch.includeByokInLimit !== undefined) record.includeByokInLimit = patch.includeByokInLimit;
+    record.updatedAt = this.now();
+  }
+
+  delete(record: EmulatedKey): void {
+    record.deletedAt = this.now();
+  }
+
+  recordUsage(record: EmulatedKey, costUsd: number): void {
+    addUsage(record.usage, costUsd, this.now());
+    record.requestCount += 1;
+  }
+
+  usageOf(record: EmulatedKey, window: UsageWindow | null): number {
+    return usageIn(record.usage, window, this.now());
+  }
+
+  /** What is left of the limit in the current reset window; `null` without a limit. */
+  limitRemaining(record: EmulatedKey): number | null {
+    if (record.limit === null) return null;
+    return Math.max(0, Math.round((record.limit - this.usageOf(record, record.limitReset)) * 1e9) / 1e9);
+  }
+
+  clear(): void {
+    this.#byHash.clear();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * An in-process OpenRouter emulator: the key-management API and a minimal chat completion under
+ * `/api/v1`, fault injection, and a control API under `/_emulator/`. Used by the tests and the
+ * offline demo; it never needs the network.
+ */
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { API_PREFIX, type ApiContext, apiReply } from './api-routes.js';
+import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply } from './control-routes.js';
+import { type ActiveFaults, type FaultConfig, FaultInjector } from './faults.js';
+import { BodyTooLargeError, type Reply, bearerOf, json, readBody, send } from './http-io.js';
+import { KeyStore, generateOpenRouterKey } from './key-store.js';
+import { type EmulatedKeySnapshot, errorJson, keySnapshot } from './wire-format.js';
+
+export type { FaultConfig } from './faults.js';
+export type { EmulatedKeySnapshot } from './wire-format.js';
+
+export interface EmulatorOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** The management key; generated (`sk-or-v1-` + 64 hex) when absent. */
+  managementKey?: string;
+  /** Faults active from the start. @default none */
+  faults?: FaultConfig;
+  /** Seed of the generator behind fault rates. @default 1 */
+  seed?: number;
+  /** Cost counted on a key per chat completion, in USD. @default 0.0001 */
+  costPerRequestUsd?: number;
+}
+
+/** One `/api/v1` request as the emulator answered it; status 0 means the connection was dropped. */
+export interface RequestLogEntry {
+  method: string;
+  /** Path and query, e.g. `/api/v1/keys?offset=100`. */
+  path: string;
+  status: number;
+}
+
+/** Everything the emulator knows, except secrets: no key appears here. */
+export interface EmulatorStateSnapshot {
+  /** Every key ever created or seeded, deleted ones included, oldest first. */
+  keys: EmulatedKeySnapshot[];
+  faults: ActiveFaults;
+  /** The last {@link MAX_LOGGED_REQUESTS} API requests, oldest first. */
+  requests: RequestLogEntry[];
+}
+
+export interface SeedKeyOptions {
+  name: string;
+  limit?: number | null;
+  limitReset?: 'daily' | 'weekly' | 'monthly' | null;
+  disabled?: boolean;
+  /** Backdates the key (listing is newest first). @default now */
+  createdAt?: Date;
+  /** When the key stops working. @default never */
+  expiresAt?: Date;
+  /** @default the default workspace */
+  workspaceId?: string;
+}
+
+export interface RunningEmulator {
+  /** e.g. `http://127.0.0.1:PORT` */
+  url: string;
+  /** `url` + `/api/v1`: the base URL to give an OpenRouter client. */
+  apiBaseUrl: string;
+  managementKey: string;
+  /** Replaces every fault. */
+  setFaults(f: FaultConfig): void;
+  /** Creates a normal key "by hand" (as a user would in OpenRouter's web UI). */
+  seedKey(params: SeedKeyOptions): { key: string; hash: string };
+  snapshot(): EmulatorStateSnapshot;
+  /** Forgets every key, fault and logged request; the management key stays. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export const MAX_LOGGED_REQUESTS = 1000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const managementKey = options.managementKey ?? generateOpenRouterKey();
+  const now = () => new Date();
+  const store = new KeyStore(now);
+  const faults = new FaultInjector(options.seed ?? 1);
+  if (options.faults) faults.set(options.faults);
+  let requests: RequestLogEntry[] = [];
+
+  const apiContext: ApiContext = {
+    managementKey,
+    store,
+    faults,
+    costPerRequestUsd: options.costPerRequestUsd ?? 0.0001,
+    now,
+  };
+
+  const seedKey = (params: SeedKeyParams | SeedKeyOptions) => {
+    const record = store.create(params);
+    return { key: record.key, hash: record.hash };
+  };
+  const snapshot = (): EmulatorStateSnapshot => ({
+    keys: store.all().map((k) => keySnapshot(store, k)),
+    faults: faults.current,
+    requests: [...requests],
+  });
+  const controlContext: ControlContext = {
+    managementKey,
+    snapshot,
+    setFaults: (f) => faults.set(f),
+    seedKey,
+    reset: () => {
+      store.clear();
+      faults.reset();
+      requests = [];
+    },
+  };
+
+  const logRequest = (entry: RequestLogEntry) => {
+    requests.push(entry);
+    if (requests.length > MAX_LOGGED_REQUESTS) requests.splice(0, requests.length - MAX_LOGGED_REQUESTS);
+  };
+
+  async function apiWithFaults(req: IncomingMessage, url: URL): Promise<Reply> {
+    const method = req.method ?? 'GET';
+    if (faults.latencyMs > 0) await delay(faults.latencyMs);
+    const injected = faults.errorFor(method, url.pathname);
+    if (injected) {
+      const headers =
+        injected.retryAfterSeconds === undefined
+          ? undefined
+          : { 'retry-after': String(injected.retryAfterSeconds) };
+      return json(injected.status, errorJson(injected.status, injected.message), headers);
+    }
+    const reply = await apiReply(apiContext, {
+      method,
+      path: url.pathname.slice(API_PREFIX.length),
+      query: url.searchParams,
+      bearer: bearerOf(req),
+      body: () => readBody(req),
+    });
+    if (faults.responseDelayMs > 0) await delay(faults.responseDelayMs);
+    return reply;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const method = req.method ?? 'GET';
+    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+      const reply = await apiWithFaults(req, url);
+      logRequest({ method, path: url.pathname + url.search, status: reply === 'drop' ? 0 : reply.status });
+      send(res, reply);
+      return;
+    }
+    if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+      send(
+        res,
+        await controlReply(controlContext, {
+          method,
+          path: url.pathname,
+          bearer: bearerOf(req),
+          body: () => readBody(req),
+        }),
+      );
+      return;
+    }
+    send(res, json(404, errorJson(404, 'Not Found')));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // Never echo request data back: it may hold a key.
+      if (err instanceof BodyTooLargeError) send(res, json(413, errorJson(413, 'Request body too large')));
+      else send(res, json(500, errorJson(500, 'Internal Server Error')));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  let stopped: Promise<void> | undefined;
+
+  return {
+    url,
+    apiBaseUrl: `${url}${API_PREFIX}`,
+    managementKey,
+    setFaults: (f) => faults.set(f),
+    seedKey,
+    snapshot,
+    reset: controlContext.reset,
+    stop: () => {
+      stopped ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive connections (fetch keeps them) would hold close() open.
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Turns an HTTP error response from OpenRouter into the typed failure the retry policy matches on,
+ * with a message that says what to do next.
+ */
+import {
+  type OpenRouterError,
+  OpenRouterAuthError,
+  OpenRouterBadRequestError,
+  type OpenRouterErrorOptions,
+  OpenRouterNotFoundError,
+  OpenRouterPaymentError,
+  OpenRouterPermissionError,
+  OpenRouterRateLimitError,
+  OpenRouterResponseError,
+  OpenRouterServerError,
+} from './errors.js';
+import { errorBodySchema } from './schemas.js';
+
+const MAX_API_MESSAGE_LENGTH = 300;
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds (the documented form) or an HTTP date. Undefined when
+ * absent or unreadable.
+ */
+export function parseRetryAfterMs(header: string | null, now: Date = new Date()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const trimmed = header.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now.getTime());
+}
+
+export interface ErrorResponse {
+  /** What we were doing, e.g. `GET /keys/{hash}`. */
+  operation: string;
+  status: number;
+  headers: Headers;
+  /** The raw body text (JSON or not). */
+  bodyText: string;
+  /** Whether the bearer was the management key (changes the advice on 401). */
+  withManagementKey: boolean;
+}
+
+function apiErrorOf(bodyText: string): { code?: number | string; message?: string } {
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(bodyText));
+    if (parsed.success) return parsed.data.error;
+  } catch {
+    // Not JSON (a proxy's HTML page, say): fall back to the raw text below.
+  }
+  const text = bodyText.trim();
+  return text === '' ? {} : { message: text.slice(0, MAX_API_MESSAGE_LENGTH) };
+}
+
+/** Builds the typed failure for a non-2xx response. */
+export function errorFromResponse(res: ErrorResponse): OpenRouterError {
+  const api = apiErrorOf(res.bodyText);
+  const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
+  const options: OpenRouterErrorOptions = {
+    status: res.status,
+    code: api.code,
+    apiMessage: api.message,
+    retryAfterMs,
+  };
+  const said = `OpenRouter answered ${res.operation} with ${res.status}${api.message ? ` "${api.message}"` : ''}`;
+
+  switch (res.status) {
+    case 400:
+      return new OpenRouterBadRequestError(
+        `${said}. Check the request (key name, limit, limit reset, expiry, workspace id).`,
+        options,
+      );
+    case 401:
+      return new OpenRouterAuthError(
+        res.withManagementKey
+          ? `${said}. Check that the management key is valid, enabled and not expired.`
+          : `${said}. The key is unknown, disabled, deleted or expired (a key created seconds ago can also answer 401 for a short while).`,
+        options,
+      );
+    case 402:
+      return new OpenRouterPaymentError(`${said}. Add credits to the OpenRouter account.`, options);
+    case 403:
+      return new OpenRouterPermissionError(
+        `${said}. Key management needs a management key (OpenRouter → Settings → Management keys); a normal key over its limit is refused too.`,
+        options,
+      );
+    case 404:
+      return new OpenRouterNotFoundError(
+        `${said}. No such key: it was deleted already or the hash is wrong.`,
+        options,
+      );
+    case 429:
+      return new OpenRouterRateLimitError(
+        `${said}. Rate limited; retrying${retryAfterMs === undefined ? ' with backoff' : ` after ${Math.ceil(retryAfterMs / 1000)} s`}.`,
+        options,
+      );
+    default:
+      break;
+  }
+  if (res.status === 408 || res.status >= 500) {
+    return new OpenRouterServerError(
+      `${said}. OpenRouter is having trouble; the call will be retried.`,
+      options,
+    );
+  }
+  if (res.status >= 400) {
+    return new OpenRouterBadRequestError(
+      `${said}. The request was refused; check it and try again.`,
+      options,
+    );
+  }
+  if (res.status >= 300 && res.status < 400) {
+    const location = res.headers.get('location');
+    return new OpenRouterResponseError(
+      `${said}, a redirect${location ? ` to ${location}` : ''}. Set the base URL to the final address (redirects are not followed, so the key is never sent elsewhere).`,
+      options,
+    );
+  }
+  return new OpenRouterResponseError(`${said}, which is not a status we expect.`, options);
+}
