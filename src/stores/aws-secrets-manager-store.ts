@@ -1,0 +1,390 @@
+/**
+ * AWS Secrets Manager destination, following AWS's own rotation model:
+ * put the new value as `AWSPENDING` with a stable ClientRequestToken (so a retried activity repeats
+ * the same version), read it back, then move `AWSCURRENT` to it (the old version becomes
+ * `AWSPREVIOUS`, the rollback target). Moving `AWSCURRENT` names the version it leaves, which acts
+ * as a check-and-set: if someone else moved it meanwhile, AWS refuses and we report a conflict.
+ *
+ * Reads always pass `VersionStage` (moto, and older emulators, may otherwise return a stale version).
+ * The secret itself must exist: the rotator adds versions, it never creates secrets (that needs
+ * other IAM rights and KMS choices), so a missing secret is an error even for `read()`.
+ */
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  SecretsManager,
+  type GetSecretValueCommandInput,
+  type GetSecretValueCommandOutput,
+  type PutSecretValueCommandInput,
+  type PutSecretValueCommandOutput,
+  type SecretsManagerClientConfig,
+  type UpdateSecretVersionStageCommandInput,
+  type UpdateSecretVersionStageCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import type { AwsDestinationConfig } from '../config/schema.js';
+import { DestinationAuthError, DestinationConflictError, DestinationError } from '../errors.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+
+/** The three Secrets Manager calls the store makes; the SDK's `SecretsManager` class fits, and so does a test stub. */
+export interface SecretsManagerApi {
+  getSecretValue(input: GetSecretValueCommandInput): Promise<GetSecretValueCommandOutput>;
+  putSecretValue(input: PutSecretValueCommandInput): Promise<PutSecretValueCommandOutput>;
+  updateSecretVersionStage(
+    input: UpdateSecretVersionStageCommandInput,
+  ): Promise<UpdateSecretVersionStageCommandOutput>;
+}
+
+export interface AwsStoreDeps {
+  /** A ready client (tests inject a stub). @default a SecretsManager client from the standard provider chain */
+  client?: SecretsManagerApi;
+  /** Extra client options (credentials, maxAttempts…) merged under `region`/`endpoint` from the config. */
+  clientConfig?: SecretsManagerClientConfig;
+}
+
+const CURRENT = 'AWSCURRENT';
+const PENDING = 'AWSPENDING';
+const PREVIOUS = 'AWSPREVIOUS';
+const CLIENT_REQUEST_TOKEN = /^[A-Za-z0-9-]{32,64}$/;
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** One version of the secret, as read at a stage. */
+interface SecretVersion {
+  versionId: string;
+  stages: string[];
+  /** The whole SecretString (JSON text when `jsonField` is set). */
+  secretString: string;
+  /** The key: the whole string, or the JSON field (undefined when the field is absent). */
+  value: string | undefined;
+}
+
+/** `aws-secrets-manager:<secretId>[#jsonField]` */
+export function describeAwsDestination(config: AwsDestinationConfig): string {
+  return `aws-secrets-manager:${config.secretId}${config.jsonField ? `#${config.jsonField}` : ''}`;
+}
+
+/** A ClientRequestToken AWS accepts, derived stably from the caller's idempotency token. */
+export function clientRequestToken(idempotencyToken: string): string {
+  if (CLIENT_REQUEST_TOKEN.test(idempotencyToken)) return idempotencyToken;
+  return createHash('sha256').update(idempotencyToken).digest('hex');
+}
+
+export class AwsSecretsManagerStore implements SecretStore {
+  readonly description: string;
+  private readonly client: SecretsManagerApi;
+
+  constructor(
+    private readonly config: AwsDestinationConfig,
+    deps: AwsStoreDeps = {},
+  ) {
+    this.description = describeAwsDestination(config);
+    this.client =
+      deps.client ??
+      new SecretsManager({
+        ...deps.clientConfig,
+        ...(config.region ? { region: config.region } : {}),
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      });
+  }
+
+  async read(): Promise<StoredSecret | null> {
+    const current = await this.readStage(CURRENT);
+    // An empty value counts as no key at all.
+    if (!current || !current.value) return null;
+    return { value: current.value, version: current.versionId };
+  }
+
+  async write(value: string, options: WriteOptions): Promise<WriteResult> {
+    if (value === '') throw new DestinationError(this.description, 'refusing to write an empty value');
+    const current = await this.readStage(CURRENT);
+    if (current?.value === value) return this.alreadyCurrent(current);
+    return this.putAndPromote(value, current, options);
+  }
+
+  async restore(previousValue: string, options: WriteOptions): Promise<WriteResult> {
+    if (previousValue === '')
+      throw new DestinationError(this.description, 'refusing to restore an empty value');
+    const current = await this.readStage(CURRENT);
+    if (current?.value === previousValue) return this.alreadyCurrent(current);
+    // Prefer moving AWSCURRENT back to the version that held the old value: no new version, and
+    // exactly what the secret looked like before (checked in full, so other JSON fields changed
+    // since are not silently reverted).
+    const previous = await this.readStage(PREVIOUS);
+    if (current && previous && this.sameSecret(previous.secretString, this.compose(previousValue, current))) {
+      await this.moveCurrent(previous.versionId, current.versionId);
+      return { version: previous.versionId };
+    }
+    return this.putAndPromote(previousValue, current, options);
+  }
+
+  /** The secret already holds the value (a retry after a lost reply): tidy up and succeed. */
+  private async alreadyCurrent(current: SecretVersion): Promise<WriteResult> {
+    if (current.stages.includes(PENDING)) await this.clearPending(current.versionId);
+    return { version: current.versionId };
+  }
+
+  private async putAndPromote(
+    value: string,
+    current: SecretVersion | null,
+    options: WriteOptions,
+  ): Promise<WriteResult> {
+    const put = await this.call('store the new version', () =>
+      this.client.putSecretValue({
+        SecretId: this.config.secretId,
+        SecretString: this.compose(value, current),
+        VersionStages: [PENDING],
+        ClientRequestToken: clientRequestToken(options.idempotencyToken),
+      }),
+    );
+    const versionId = put.VersionId;
+    if (!versionId)
+      throw new DestinationError(this.description, 'PutSecretValue returned no VersionId', {
+        retryable: true,
+      });
+
+    const pending = await this.readStage(PENDING);
+    if (pending?.versionId !== versionId || pending.value !== value) {
+      throw new DestinationConflictError(
+        this.description,
+        'the AWSPENDING version does not hold the value just written: another writer or a rotation is changing this secret. ' +
+          'Let it finish, then rotate again.',
+      );
+    }
+    await this.moveCurrent(versionId, current?.versionId);
+    await this.clearPending(versionId);
+    return { version: versionId };
+  }
+
+  /** Moves AWSCURRENT to `versionId`; AWS refuses when `fromVersionId` no longer holds it (a concurrent change). */
+  private async moveCurrent(versionId: string, fromVersionId: string | undefined): Promise<void> {
+    if (versionId === fromVersionId) return;
+    await this.call('move AWSCURRENT to the new version', () =>
+      this.client.updateSecretVersionStage({
+        SecretId: this.config.secretId,
+        VersionStage: CURRENT,
+        MoveToVersionId: versionId,
+        ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
+      }),
+    );
+  }
+
+  /** A stray AWSPENDING label would make AWS-managed rotation think a rotation is unfinished. */
+  private async clearPending(versionId: string): Promise<void> {
+    await this.call('remove the AWSPENDING label', () =>
+      this.client.updateSecretVersionStage({
+        SecretId: this.config.secretId,
+        VersionStage: PENDING,
+        RemoveFromVersionId: versionId,
+      }),
+    );
+  }
+
+  /** The version at `stage`, or null when no version carries it. */
+  private async readStage(stage: string): Promise<SecretVersion | null> {
+    let out: GetSecretValueCommandOutput;
+    try {
+      out = await this.client.getSecretValue({ SecretId: this.config.secretId, VersionStage: stage });
+    } catch (err) {
+      // No version carries this stage (no AWSPREVIOUS yet, a secret created without a value). AWS
+      // says "secret value for staging label"; moto says "can't find the specified secret" for
+      // both that and a missing secret, so that is only trusted for the stages read after AWSCURRENT.
+      if (
+        errorName(err) === 'ResourceNotFoundException' &&
+        (stage !== CURRENT || /secret value|staging label/i.test(errorMessage(err)))
+      ) {
+        return null;
+      }
+      throw this.mapError(err, `read the ${stage} version`);
+    }
+    if (out.SecretString === undefined) {
+      throw new DestinationError(
+        this.description,
+        'the secret holds binary data (SecretBinary); the key must be stored as a string',
+      );
+    }
+    if (!out.VersionId)
+      throw new DestinationError(this.description, 'GetSecretValue returned no VersionId', {
+        retryable: true,
+      });
+    return {
+      versionId: out.VersionId,
+      stages: out.VersionStages ?? [stage],
+      secretString: out.SecretString,
+      value: this.extract(out.SecretString),
+    };
+  }
+
+  private extract(secretString: string): string | undefined {
+    const field = this.config.jsonField;
+    if (!field) return secretString;
+    const value = this.parseObject(secretString)[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') {
+      throw new DestinationError(
+        this.description,
+        `JSON field "${field}" holds a ${typeof value}, expected a string`,
+      );
+    }
+    return value;
+  }
+
+  /** The SecretString to store: the value itself, or the current JSON object with the field set. */
+  private compose(value: string, current: SecretVersion | null): string {
+    const field = this.config.jsonField;
+    if (!field) return value;
+    const base = current ? this.parseObject(current.secretString) : {};
+    return JSON.stringify({ ...base, [field]: value });
+  }
+
+  private sameSecret(a: string, b: string): boolean {
+    if (!this.config.jsonField) return a === b;
+    return isDeepStrictEqual(this.parseObject(a), this.parseObject(b));
+  }
+
+  private parseObject(secretString: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secretString);
+    } catch {
+      // Do not quote the parser's message: it contains part of the secret.
+      throw new DestinationError(
+        this.description,
+        `jsonField "${this.config.jsonField}" is set but the secret is not JSON; remove jsonField or store a JSON object`,
+      );
+    }
+    const result = jsonObject.safeParse(parsed);
+    if (!result.success || Array.isArray(parsed)) {
+      throw new DestinationError(this.description, 'jsonField is set but the secret is not a JSON object');
+    }
+    return result.data;
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.mapError(err, action);
+    }
+  }
+
+  private mapError(err: unknown, action: string): DestinationError {
+    if (err instanceof DestinationError) return err;
+    const name = errorName(err);
+    const status = httpStatus(err);
+    const detail = `${name}: ${errorMessage(err)}`;
+    const options = { cause: err };
+    if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
+      return new DestinationAuthError(
+        this.description,
+        `AWS refused to ${action} (${detail}); check the worker's AWS credentials and its IAM permissions on this secret ` +
+          '(GetSecretValue, PutSecretValue, UpdateSecretVersionStage)',
+        options,
+      );
+    }
+    if (/region is missing/i.test(errorMessage(err))) {
+      return new DestinationError(
+        this.description,
+        'no AWS region: set `region` on the destination, or AWS_REGION in the worker environment',
+        options,
+      );
+    }
+    switch (name) {
+      case 'ResourceNotFoundException':
+        return new DestinationError(
+          this.description,
+          `the secret does not exist (${detail}); create the secret first (the rotator only adds versions to it) ` +
+            'and check secretId and region',
+          options,
+        );
+      case 'ResourceExistsException':
+        return new DestinationConflictError(
+          this.description,
+          `a version with this ClientRequestToken already exists with different content (${detail}); ` +
+            'the secret changed between attempts. Check it, then rotate again.',
+          options,
+        );
+      case 'InvalidParameterException':
+        if (/version|stage|label/i.test(errorMessage(err))) {
+          return new DestinationConflictError(
+            this.description,
+            `AWSCURRENT moved while we were writing (${detail}); another writer changed the secret. Check it, then rotate again.`,
+            options,
+          );
+        }
+        break;
+    }
+    if (
+      RETRYABLE_ERRORS.has(name) ||
+      (status !== undefined && (status >= 500 || status === 408 || status === 429))
+    ) {
+      return new DestinationError(this.description, `could not ${action}, will retry (${detail})`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    if (status === undefined || isNetworkError(err)) {
+      // No HTTP answer at all: the endpoint is down or unreachable.
+      return new DestinationError(
+        this.description,
+        `could not reach AWS Secrets Manager to ${action} (${detail})`,
+        {
+          retryable: true,
+          cause: err,
+        },
+      );
+    }
+    return new DestinationError(
+      this.description,
+      `AWS rejected the request to ${action} (${detail})`,
+      options,
+    );
+  }
+}
+
+const AUTH_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'SignatureDoesNotMatch',
+  'CredentialsProviderError',
+  'DecryptionFailure',
+]);
+
+const RETRYABLE_ERRORS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServiceError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+
+function errorName(err: unknown): string {
+  if (err instanceof Error) return err.name;
+  return 'Error';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('$metadata' in err)) return undefined;
+  const metadata = err.$metadata;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
+
+function isNetworkError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  return /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH)$/.test(
+    code,
+  );
+}

@@ -1,0 +1,213 @@
+/**
+ * File destination: a dotenv or JSON file on the worker's disk (the embedded default).
+ *
+ * Writes are atomic (temp file in the same folder, fsync, rename, fsync of the folder) so a reader
+ * sees the old file or the new one, never a torn one. The file and its temp file are mode 0600.
+ * The content before each change is kept in `<file>.previous` (0600) for a manual rollback.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { FileDestinationConfig } from '../config/schema.js';
+import { DestinationAuthError, DestinationError } from '../errors.js';
+import { readDotenvValue, setDotenvValue } from './dotenv-format.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+
+export interface FileStoreDeps {
+  /** Folder that relative paths resolve from. @default process.cwd() */
+  cwd?: string;
+}
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** First 12 hex characters of the sha256 of the file content: the file's version id. */
+export function fileVersion(content: string): string {
+  return createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 12);
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+}
+
+export class FileSecretStore implements SecretStore {
+  readonly description: string;
+  /** Absolute path of the file. */
+  readonly path: string;
+  private readonly format: FileDestinationConfig['format'];
+  private readonly field: string;
+
+  constructor(config: FileDestinationConfig, deps: FileStoreDeps = {}) {
+    this.path = path.resolve(deps.cwd ?? process.cwd(), config.path);
+    this.format = config.format;
+    this.field = config.field;
+    this.description = describeFileDestination(config, deps.cwd);
+  }
+
+  /** Sibling file holding the content before the last change. */
+  get previousPath(): string {
+    return `${this.path}.previous`;
+  }
+
+  async read(): Promise<StoredSecret | null> {
+    const content = await this.readContent();
+    if (content === null) return null;
+    const value = this.extract(content);
+    // `NAME=` (an empty value) counts as no key at all.
+    return value ? { value, version: fileVersion(content) } : null;
+  }
+
+  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
+    return this.setValue(value, 'write the new key');
+  }
+
+  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
+    return this.setValue(previousValue, 'restore the previous key');
+  }
+
+  private async setValue(value: string, purpose: string): Promise<WriteResult> {
+    if (value === '')
+      throw new DestinationError(this.description, `refusing to ${purpose}: the value is empty`);
+    const content = await this.readContent();
+    // Idempotent: a retry after a lost reply finds the value already there and changes nothing.
+    if (content !== null && this.extract(content) === value) return { version: fileVersion(content) };
+
+    const next = this.insert(content ?? '', value);
+    await this.ensureFolder();
+    if (content !== null) await this.atomicWrite(this.previousPath, content);
+    await this.atomicWrite(this.path, next);
+    return { version: fileVersion(next) };
+  }
+
+  /** File content, or null when the file does not exist. Refuses symlinks and non-files. */
+  private async readContent(): Promise<string | null> {
+    try {
+      const stat = await fs.lstat(this.path);
+      if (stat.isSymbolicLink()) {
+        throw new DestinationError(
+          this.description,
+          'the path is a symbolic link; refusing to follow it (an atomic rename would replace the link). ' +
+            'Point the destination at the real file.',
+        );
+      }
+      if (!stat.isFile())
+        throw new DestinationError(this.description, 'the path exists but is not a regular file');
+      return await fs.readFile(this.path, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw this.wrapFsError(err, 'read');
+    }
+  }
+
+  private extract(content: string): string | undefined {
+    if (this.format === 'dotenv') return readDotenvValue(content, this.field);
+    const value = this.parseJson(content)[this.field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') {
+      throw new DestinationError(
+        this.description,
+        `field "${this.field}" holds a ${typeof value}, expected a string; fix the file by hand`,
+      );
+    }
+    return value;
+  }
+
+  private insert(content: string, value: string): string {
+    if (this.format === 'dotenv') return setDotenvValue(content, this.field, value);
+    const object = content.trim() === '' ? {} : this.parseJson(content);
+    return `${JSON.stringify({ ...object, [this.field]: value }, null, 2)}\n`;
+  }
+
+  private parseJson(content: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch {
+      // JSON.parse messages quote the text around the error, which may be a secret: say less.
+      throw new DestinationError(this.description, 'the file is not valid JSON; fix it by hand');
+    }
+    const result = jsonObject.safeParse(parsed);
+    if (!result.success || Array.isArray(parsed)) {
+      throw new DestinationError(
+        this.description,
+        'the file must hold a JSON object such as {"NAME": "value"}',
+      );
+    }
+    return result.data;
+  }
+
+  private async ensureFolder(): Promise<void> {
+    try {
+      await fs.mkdir(path.dirname(this.path), { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      throw this.wrapFsError(err, 'create the folder of');
+    }
+  }
+
+  /** Temp file (0600 before any byte is written) → fsync → rename over `target` → fsync the folder. */
+  private async atomicWrite(target: string, content: string): Promise<void> {
+    const dir = path.dirname(target);
+    const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    let renamed = false;
+    try {
+      const handle = await fs.open(
+        temp,
+        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL,
+        FILE_MODE,
+      );
+      try {
+        await handle.chmod(FILE_MODE); // the umask may have narrowed the mode; make sure it is exactly 0600
+        await handle.writeFile(content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, target);
+      renamed = true;
+      await syncFolder(dir);
+    } catch (err) {
+      if (!renamed) await fs.rm(temp, { force: true }).catch(() => undefined);
+      throw this.wrapFsError(err, 'write');
+    }
+  }
+
+  private wrapFsError(err: unknown, action: string): DestinationError {
+    if (err instanceof DestinationError) return err;
+    const code = errnoCode(err);
+    const reason = err instanceof Error ? err.message : String(err);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return new DestinationAuthError(
+        this.description,
+        `permission denied when trying to ${action} the file (${reason}); give the worker read/write access to it and its folder`,
+        { cause: err },
+      );
+    }
+    if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') {
+      return new DestinationError(this.description, `cannot ${action} the file: ${reason}`, { cause: err });
+    }
+    // EIO, ENOSPC, EMFILE, EBUSY…: the disk or the process may recover, so a retry can help.
+    return new DestinationError(this.description, `cannot ${action} the file: ${reason}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}
+
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await fs.open(dir, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some file systems cannot fsync a directory; the rename itself has happened.
+    if (errnoCode(err) !== 'EINVAL' && errnoCode(err) !== 'EISDIR') throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `file:/abs/path#FIELD` */
+export function describeFileDestination(config: FileDestinationConfig, cwd: string = process.cwd()): string {
+  return `file:${path.resolve(cwd, config.path)}#${config.field}`;
+}

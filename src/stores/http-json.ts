@@ -1,0 +1,121 @@
+/**
+ * The small JSON-over-HTTP layer the REST destinations (Vault, Infisical) share: a bounded request
+ * time, network failures turned into retryable DestinationErrors, and the generic status verdicts
+ * (408/429/5xx retry, honouring Retry-After; other statuses do not).
+ */
+import { DestinationError } from '../errors.js';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: unknown;
+}
+
+export interface JsonRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+export interface HttpContext {
+  /** Destination description for error messages. */
+  destination: string;
+  /** Name of the service for messages, e.g. "Vault". */
+  service: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+}
+
+/** Sends the request; any answer is returned (whatever the status), no answer throws a retryable error. */
+export async function requestJson(ctx: HttpContext, request: JsonRequest): Promise<JsonResponse> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await ctx.fetch(request.url, {
+      method: request.method,
+      headers: {
+        accept: 'application/json',
+        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...request.headers,
+      },
+      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      signal: AbortSignal.timeout(ctx.timeoutMs),
+    });
+    text = await response.text();
+  } catch (err) {
+    const reason =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${ctx.timeoutMs} ms`
+        : networkReason(err);
+    throw new DestinationError(
+      ctx.destination,
+      `could not reach ${ctx.service} at ${origin(request.url)} (${reason})`,
+      {
+        retryable: true,
+        cause: err,
+      },
+    );
+  }
+  let body: unknown;
+  if (text.trim() !== '') {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** A DestinationError for a status no caller handled specially: retryable for 408, 429 and 5xx. */
+export function unexpectedStatus(
+  ctx: HttpContext,
+  response: JsonResponse,
+  action: string,
+  detail: string,
+): DestinationError {
+  const { status } = response;
+  const retryable = status === 408 || status === 429 || status >= 500;
+  const suffix = retryable ? '; will retry' : '';
+  return new DestinationError(
+    ctx.destination,
+    `${ctx.service} answered HTTP ${status} to ${action}${detail ? `: ${detail}` : ''}${suffix}`,
+    {
+      retryable,
+      retryAfterMs: retryable ? retryAfterMs(response.headers) : undefined,
+    },
+  );
+}
+
+/** Retry-After (seconds or an HTTP date) in milliseconds, if present and sensible. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+function networkReason(err: unknown): string {
+  // fetch reports "fetch failed" and puts the useful part (ECONNREFUSED…) in `cause`.
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause instanceof Error) {
+    const code = 'code' in cause ? String(cause.code) : '';
+    return code ? `${code}: ${cause.message}` : cause.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

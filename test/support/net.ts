@@ -1,0 +1,98 @@
+/**
+ * Small generic helpers for tests that run real servers: a free loopback port, a bounded poll,
+ * stopping a child process by PID, and finding the project-local server binaries.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Path of an executable in the project venv (`$TOOLS_DIR/venv/bin`, default `.tools/venv/bin`),
+ * installed by scripts/ensure-test-servers.sh; throws a clear error when it is missing.
+ */
+export function venvTool(name: string): string {
+  const tools = process.env.TOOLS_DIR ?? path.join(repoRoot, '.tools');
+  const file = path.join(tools, 'venv', 'bin', name);
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: run scripts/ensure-test-servers.sh to install the test servers`);
+  }
+  return file;
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago (listen on port 0, read it, close). */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface WaitForOptions {
+  /** Give up after this long. @default 30000 */
+  timeoutMs?: number;
+  /** Pause between attempts. @default 200 */
+  intervalMs?: number;
+  /** What is being waited for, for the timeout message. @default "condition" */
+  what?: string;
+  /** Called before each attempt; throw to stop waiting at once (e.g. the server process exited). */
+  abortIf?: () => void;
+}
+
+/**
+ * Calls `probe` until it returns a value other than undefined/false, or throws after the timeout
+ * with the last error the probe raised.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  options: WaitForOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    options.abortIf?.();
+    try {
+      const result = await probe();
+      if (result !== undefined && result !== false) return result;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `${options.what ?? 'condition'} not reached after ${timeoutMs} ms${lastError ? `: ${lastError}` : ''}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopChildProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Makes sure `child` dies with the test process even if a test run is interrupted before its
+ * afterAll hook; returns a function that removes the safeguard.
+ */
+export function killOnExit(child: ChildProcess): () => void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  return () => process.off('exit', kill);
+}
