@@ -9,8 +9,13 @@ import type { RotationConfig } from '../config/schema.js';
 
 /** Task queue of the rotation workflows and their destination activities. @default */
 export const ROTATION_TASK_QUEUE = 'openrouter-key-rotation';
-/** Task queue of the activities that call OpenRouter, rate-limited per second on the worker. */
-export const OPENROUTER_TASK_QUEUE = 'openrouter-key-rotation-api';
+/**
+ * Task queue of the activities that call OpenRouter, next to the rotation's own queue: the worker
+ * caps its activities per second, so many concurrent rotations never exceed the request rate.
+ */
+export function openRouterTaskQueue(rotationTaskQueue: string): string {
+  return `${rotationTaskQueue}-api`;
+}
 
 /** Workflow id of the one rotation of `name` that may run at a time. */
 export function rotationWorkflowId(name: string): string {

@@ -1,0 +1,107 @@
+/**
+ * Activities that read and write the rotation's secret destinations. Values stay inside these
+ * functions: the workflow sees hashes, labels and versions, and keys only as sealed blobs.
+ */
+import { createHash } from 'node:crypto';
+import { activityInfo, log } from '@temporalio/activity';
+import type { SealedSecret } from '../codec/secret-sealer.js';
+import type { RotationConfig } from '../config/schema.js';
+import { DestinationError, VerificationError } from '../errors.js';
+import { hashOfKey } from '../openrouter/hash.js';
+import { labelOfKey } from '../redact.js';
+import type { SecretStore } from '../stores/secret-store.js';
+import type { DestinationReading, DestinationsSnapshot, WrittenVersion } from './activity-types.js';
+import type { ActivityDependencies } from './dependencies.js';
+
+export type WritePurpose = 'store' | 'restore';
+
+/**
+ * A token that is the same for every attempt of one logical write (this run, this destination,
+ * this purpose) and different for any other: AWS ClientRequestToken and friends.
+ */
+function idempotencyToken(purpose: WritePurpose, index: number): string {
+  const { workflowExecution, activityId } = activityInfo();
+  const run = workflowExecution ? `${workflowExecution.workflowId}\n${workflowExecution.runId}` : activityId;
+  return createHash('sha256').update(`${run}\n${purpose}\n${index}`).digest('hex').slice(0, 48);
+}
+
+function storeAt(stores: SecretStore[], index: number): SecretStore {
+  const store = stores[index];
+  if (!store) throw new DestinationError(`destination #${index + 1}`, 'not in the configuration');
+  return store;
+}
+
+export function createDestinationActivities(deps: ActivityDependencies) {
+  return {
+    /**
+     * What every destination holds now. When the present values agree, the value is returned
+     * sealed as the rollback target; when they disagree, only hashes and labels come back and
+     * the workflow refuses to go on.
+     */
+    async readDestinations(rotation: RotationConfig): Promise<DestinationsSnapshot> {
+      const readings: DestinationReading[] = [];
+      const values = new Set<string>();
+      for (const store of deps.stores(rotation)) {
+        const current = await store.read();
+        if (!current) {
+          readings.push({ destination: store.description, present: false });
+          continue;
+        }
+        values.add(current.value);
+        readings.push({
+          destination: store.description,
+          present: true,
+          hash: hashOfKey(current.value),
+          label: labelOfKey(current.value),
+          version: current.version,
+        });
+      }
+      const [only] = values;
+      return values.size === 1 && only !== undefined
+        ? { readings, sealedCurrent: deps.sealer.seal(only) }
+        : { readings };
+    },
+
+    /** Writes a sealed key to the destination at `index` (new key on store, old key on restore). */
+    async writeDestination(
+      rotation: RotationConfig,
+      index: number,
+      sealedValue: SealedSecret,
+      purpose: WritePurpose,
+    ): Promise<WrittenVersion> {
+      const store = storeAt(deps.stores(rotation), index);
+      const value = deps.sealer.unseal(sealedValue);
+      const options = { idempotencyToken: idempotencyToken(purpose, index) };
+      const { version } =
+        purpose === 'store' ? await store.write(value, options) : await store.restore(value, options);
+      log.info(
+        `${purpose === 'store' ? 'stored new key in' : 'restored previous key in'} ${store.description}`,
+        {
+          rotation: rotation.name,
+          label: labelOfKey(value),
+          version,
+        },
+      );
+      return { destination: store.description, version };
+    },
+
+    /** Every destination hands out the key with `expectedHash`; compares hashes, returns versions. */
+    async verifyDestinations(rotation: RotationConfig, expectedHash: string): Promise<WrittenVersion[]> {
+      const versions: WrittenVersion[] = [];
+      const wrong: string[] = [];
+      for (const store of deps.stores(rotation)) {
+        const current = await store.read();
+        if (!current) wrong.push(`${store.description} holds no key`);
+        else if (hashOfKey(current.value) !== expectedHash) {
+          wrong.push(`${store.description} holds ${labelOfKey(current.value)}`);
+        } else versions.push({ destination: store.description, version: current.version });
+      }
+      if (wrong.length > 0) {
+        throw new VerificationError(`destinations do not hand out the new key: ${wrong.join('; ')}`);
+      }
+      return versions;
+    },
+  };
+}
+
+export type DestinationActivities = ReturnType<typeof createDestinationActivities>;

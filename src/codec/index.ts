@@ -1,0 +1,12 @@
+export { createRotatorDataConverter } from './data-converter.js';
+export { EncryptionCodec, ENCRYPTED_ENCODING, METADATA_KEY_ID } from './encryption-codec.js';
+export {
+  CODEC_KEY_ENV,
+  CODEC_KEY_FILE_ENV,
+  DEV_KEYRING_PATH,
+  generateKeyringJson,
+  loadKeyring,
+  parseKeyring,
+  type Keyring,
+} from './keyring.js';
+export { SecretSealer, type SealedSecret } from './secret-sealer.js';

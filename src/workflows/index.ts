@@ -1,0 +1,2 @@
+export { rotationWorkflow } from './rotation-workflow.js';
+export { scheduledRotationWorkflow } from './scheduled-rotation-workflow.js';

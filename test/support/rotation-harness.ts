@@ -1,0 +1,145 @@
+/**
+ * Everything a rotation test needs, real where it can be: the shared Temporal dev server, the
+ * OpenRouter emulator, file destinations in a temp folder, the real activities and workers, and a
+ * client that encrypts payloads like production does.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createDefaultDependencies } from '../../src/activities/default-dependencies.js';
+import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { parseKeyring, type Keyring } from '../../src/codec/keyring.js';
+import { SecretSealer } from '../../src/codec/secret-sealer.js';
+import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { createRotationWorkers, WORKFLOWS_PATH, type RotationWorkers } from '../../src/rotation-worker.js';
+
+export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';
+
+let bundle: Promise<{ code: string }> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+export interface RotationHarness {
+  emulator: RunningEmulator;
+  client: Client;
+  dir: string;
+  taskQueue: string;
+  keyring: Keyring;
+  keyringJson: string;
+  dataConverter: DataConverter;
+  /** The environment a worker of this harness sees (management key, codec key); add credentials before `worker()`. */
+  workerEnv: Record<string, string>;
+  /** A rotation config with one dotenv file destination per entry of `files` (default one). */
+  rotation(name: string, overrides?: Partial<Record<string, unknown>>, files?: string[]): RotationConfig;
+  /** A worker in this process with the real activities. */
+  worker(): Promise<RotationWorkers>;
+  /** Seeds a key "created by hand" at the emulator and writes it into the given files. */
+  adoptKey(files: string[]): Promise<{ key: string; hash: string }>;
+  /** Keys that exist and are not deleted at the emulator. */
+  liveKeys(): ReturnType<RunningEmulator['snapshot']>['keys'];
+  readKeyFrom(file: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+export async function createRotationHarness(): Promise<RotationHarness> {
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const emulator = await startEmulator();
+  const dir = await mkdtemp(join(tmpdir(), 'rotation-test-'));
+  const keyringJson = JSON.stringify({ active: 'test', keys: { test: randomBytes(32).toString('base64') } });
+  const keyring = parseKeyring(keyringJson, 'test keyring');
+  const dataConverter: DataConverter = { payloadCodecs: [new EncryptionCodec(keyring)] };
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace, dataConverter });
+  const taskQueue = `rotation-test-${randomBytes(4).toString('hex')}`;
+  const workerEnv: Record<string, string> = {
+    [MANAGEMENT_KEY_ENV]: emulator.managementKey,
+    KEY_ROTATOR_CODEC_KEY: keyringJson,
+    KEY_ROTATOR_TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+  };
+  const nativeConnections: NativeConnection[] = [];
+
+  return {
+    emulator,
+    client,
+    dir,
+    taskQueue,
+    keyring,
+    keyringJson,
+    dataConverter,
+    workerEnv,
+    rotation(name, overrides = {}, files = ['app.env']) {
+      return rotationSchema.parse({
+        name,
+        openrouter: {
+          managementKeyEnv: MANAGEMENT_KEY_ENV,
+          baseUrl: emulator.apiBaseUrl,
+          key: { name: `${name} key` },
+        },
+        schedule: { intervalDays: 7 },
+        gracePeriod: '1s',
+        verify: { newKeyWindow: '5s' },
+        destinations: files.map((file) => ({ type: 'file', path: join(dir, file) })),
+        ...overrides,
+      });
+    },
+    async worker() {
+      const native = await NativeConnection.connect({ address });
+      nativeConnections.push(native);
+      return createRotationWorkers({
+        connection: native,
+        namespace,
+        taskQueue,
+        dataConverter,
+        dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env: workerEnv }),
+        workflowBundle: await workflowBundle(),
+        openRouterRequestsPerSecond: 50,
+      });
+    },
+    async adoptKey(files) {
+      const seeded = emulator.seedKey({
+        name: 'created by hand',
+        createdAt: new Date(Date.now() - 30 * 86_400_000),
+      });
+      for (const file of files) {
+        await writeFile(join(dir, file), `# app settings\nOPENROUTER_API_KEY=${seeded.key}\nOTHER=1\n`, {
+          mode: 0o600,
+        });
+      }
+      return seeded;
+    },
+    liveKeys() {
+      return emulator.snapshot().keys.filter((k) => !k.deleted);
+    },
+    async readKeyFrom(file) {
+      const text = await readFile(join(dir, file), 'utf8');
+      return /^OPENROUTER_API_KEY=(.*)$/m.exec(text)?.[1];
+    },
+    async close() {
+      await connection.close();
+      for (const native of nativeConnections) await native.close();
+      await emulator.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
