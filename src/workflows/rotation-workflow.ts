@@ -27,6 +27,7 @@ import type {
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import { parseDuration } from '../config/duration.js';
 import { isRotationDue } from '../config/rotation-due.js';
+import { rotationMetrics } from './rotation-metrics.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
 import {
   endGraceSignal,
@@ -46,8 +47,10 @@ import {
 
 /** Margin added to interval + grace for the `expiresAfter: auto` backstop. */
 const EXPIRY_MARGIN_MS = 7 * 86_400_000;
-/** How often a held rotation re-checks whether traffic has moved. */
-const TRAFFIC_RECHECK_MS = 10 * 60_000;
+/** Longest window in which the old key's usage must stand still; also the longest hold re-check. */
+const MAX_QUIET_WINDOW_MS = 10 * 60_000;
+/** Shortest interval between usage checks while holding. */
+const MIN_TRAFFIC_RECHECK_MS = 5_000;
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
@@ -112,6 +115,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   const graceMs = parseDuration(options.grace ?? rotation.gracePeriod);
   const { openRouter, destinations, verifier, persistentOpenRouter, persistentDestinations } =
     activityProxies(info.taskQueue);
+  const metrics = rotationMetrics(rotation.name);
 
   const status: RotationStatus = {
     rotation: rotation.name,
@@ -169,6 +173,9 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     status.steps.at(-1)!.endedAt = status.steps.at(-1)!.startedAt;
     status.outcome = outcome;
     upsertSearchAttributes([{ key: rotationOutcomeKey, value: outcome }]);
+    if (outcome === 'succeeded') metrics.succeeded.add(1);
+    if (outcome === 'failed' || outcome === 'rolled-back') metrics.failed.add(1);
+    if (outcome === 'rolled-back') metrics.rolledBack.add(1);
   };
 
   upsertSearchAttributes([{ key: rotationOutcomeKey, value: 'running' }]);
@@ -187,6 +194,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     throw failure(`preflight failed, nothing was changed: ${messageOf(err)}`, err);
   }
 
+  if (oldKey) metrics.keyAge.set(Math.max(0, (Date.now() - Date.parse(oldKey.createdAt)) / 1000));
   if (options.onlyIfDue && oldKey) {
     const due = isRotationDue({
       lastRotatedAt: oldKey.createdAt,
@@ -203,6 +211,18 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     }
   }
 
+  // With requireTrafficMoved, the last part of the grace period (half, at most 10 min) is the
+  // window in which the old key's usage must stand still. An emergency `--grace 0` skips it.
+  let trafficCheck: { old: KeyInfo; quietMs: number; oldUsage: number | null } | undefined;
+  if (rotation.verify.requireTrafficMoved && oldKey) {
+    if (graceMs > 0)
+      trafficCheck = { old: oldKey, quietMs: Math.min(graceMs / 2, MAX_QUIET_WINDOW_MS), oldUsage: null };
+    else
+      warn(
+        'grace period 0: the traffic-moved check is skipped, the old key is revoked right after verification',
+      );
+  }
+
   // ── create → store → grace → verify, undone on any failure ─────────────────────────────────
   const compensations: Compensation[] = [];
   let created: CreatedKeyInfo;
@@ -210,6 +230,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   try {
     await whenNotPaused();
     enterStep('create');
+    metrics.started.add(1);
     created = await openRouter.createKey(rotation, { keyName: keyNameForRun(), expiresAt: expiryBackstop() });
     status.newKeyLabel = created.label;
     status.newKeyHash = created.hash;
@@ -242,8 +263,14 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
 
     await whenNotPaused();
     enterStep('grace');
-    const usageAtGraceStart = oldKey ? await openRouter.keyUsage(rotation, [oldKey.hash]) : [];
-    await gracePeriod(graceMs);
+    const endsAt = Date.now() + graceMs;
+    if (trafficCheck) {
+      // Sample the old key's usage before the last part of the grace period, to see it stop.
+      await graceUntil(endsAt - trafficCheck.quietMs, endsAt);
+      trafficCheck.oldUsage =
+        (await openRouter.keyUsage(rotation, [trafficCheck.old.hash]))[0]?.usage ?? null;
+    }
+    await graceUntil(endsAt, endsAt);
 
     await whenNotPaused();
     enterStep('verify');
@@ -252,9 +279,6 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
       windowMs: parseDuration(rotation.verify.newKeyWindow),
     });
     versions = await destinations.verifyDestinations(rotation, newKey.hash);
-    if (rotation.verify.requireTrafficMoved && oldKey) {
-      await waitForTrafficToMove(oldKey, newKey, usageAtGraceStart[0]?.usage ?? null);
-    }
   } catch (err) {
     status.lastError = messageOf(err);
     const failedStep = status.step;
@@ -279,6 +303,22 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     );
   }
 
+  // ── hold until traffic has moved: after the switch, so it never rolls back (consumers may be
+  //    on either key); a timeout fails with both keys kept ─────────────────────────────────────
+  if (trafficCheck) {
+    try {
+      await waitForTrafficToMove(trafficCheck.old, created, trafficCheck.oldUsage, trafficCheck.quietMs);
+    } catch (err) {
+      status.lastError = messageOf(err);
+      finish('failed', 'failed');
+      throw failure(
+        `${messageOf(err)}. Both keys were kept: every destination hands out the new key ${created.label}, ` +
+          `and something still uses the old key ${trafficCheck.old.label}. Find it, then delete the old key at OpenRouter.`,
+        err,
+      );
+    }
+  }
+
   // ── delete the old key: the switch is done, every destination hands out the new key ─────────
   let oldKeyDeleted = false;
   if (oldKey) {
@@ -300,6 +340,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   }
 
   finish('succeeded', 'done');
+  metrics.keyAge.set(Math.max(0, (Date.now() - Date.parse(created.createdAt)) / 1000));
   return result('succeeded', {
     newKey: {
       hash: created.hash,
@@ -353,34 +394,41 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     return { oldKey: known, sealedOldKey: snapshot.sealedCurrent };
   }
 
-  /** The grace period: a durable timer that a pause stretches and `endGrace` cuts short. */
-  async function gracePeriod(ms: number): Promise<void> {
-    const endsAt = Date.now() + ms;
+  /**
+   * The grace period until `untilMs`: a durable timer that a pause stretches (a paused rotation
+   * does not move on, even past the timer) and `endGrace` cuts short.
+   */
+  async function graceUntil(untilMs: number, endsAt: number): Promise<void> {
     status.graceEndsAt = new Date(endsAt).toISOString();
     while (!endGraceRequested) {
       if (status.paused) {
         await condition(() => !status.paused || endGraceRequested);
         continue;
       }
-      const remaining = endsAt - Date.now();
+      const remaining = untilMs - Date.now();
       if (remaining <= 0) break;
       await condition(() => status.paused || endGraceRequested, remaining);
     }
-    status.graceEndsAt = undefined;
+    if (untilMs >= endsAt || endGraceRequested) status.graceEndsAt = undefined;
   }
 
   /**
-   * With `requireTrafficMoved`: the new key must show usage and the old key's usage must have
-   * stopped growing. Until then both keys stay live (hold); `endGrace` or a resume overrides, the
-   * deadline fails the rotation.
+   * The new key must show usage and the old key's usage must have stopped growing. Until then
+   * both keys stay live (hold) and the check repeats; `endGrace` overrides, the deadline fails.
    */
-  async function waitForTrafficToMove(old: KeyInfo, fresh: CreatedKeyInfo, oldUsageBefore: number | null) {
+  async function waitForTrafficToMove(
+    old: KeyInfo,
+    fresh: CreatedKeyInfo,
+    oldUsageBefore: number | null,
+    quietMs: number,
+  ): Promise<void> {
     const deadline = Date.now() + parseDuration(rotation.verify.trafficHoldTimeout);
+    const recheckMs = Math.min(Math.max(quietMs, MIN_TRAFFIC_RECHECK_MS), MAX_QUIET_WINDOW_MS);
     let previousOld = oldUsageBefore;
     endGraceRequested = false;
     for (;;) {
       const [oldUsage, newUsage] = await openRouter.keyUsage(rotation, [old.hash, fresh.hash]);
-      const oldStopped = previousOld !== null && oldUsage?.usage !== null && oldUsage?.usage === previousOld;
+      const oldStopped = previousOld !== null && oldUsage?.usage === previousOld;
       const newUsed = (newUsage?.usage ?? 0) > 0;
       if (oldStopped && newUsed) return;
       if (status.step !== 'hold') {
@@ -398,7 +446,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
           'VerificationError',
         );
       }
-      if (await condition(() => endGraceRequested, Math.min(TRAFFIC_RECHECK_MS, remaining))) {
+      if (await condition(() => endGraceRequested, Math.min(recheckMs, remaining))) {
         warn('hold ended by an operator: deleting the old key although traffic had not moved');
         return;
       }

@@ -59,14 +59,20 @@ export interface RotationHarness {
   close(): Promise<void>;
 }
 
-export async function createRotationHarness(): Promise<RotationHarness> {
+export interface HarnessOptions {
+  /** Encrypt payloads like production. Off only to record replay fixtures. @default true */
+  encrypt?: boolean;
+}
+
+export async function createRotationHarness(options: HarnessOptions = {}): Promise<RotationHarness> {
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const emulator = await startEmulator();
   const dir = await mkdtemp(join(tmpdir(), 'rotation-test-'));
   const keyringJson = JSON.stringify({ active: 'test', keys: { test: randomBytes(32).toString('base64') } });
   const keyring = parseKeyring(keyringJson, 'test keyring');
-  const dataConverter: DataConverter = { payloadCodecs: [new EncryptionCodec(keyring)] };
+  const dataConverter: DataConverter =
+    options.encrypt === false ? {} : { payloadCodecs: [new EncryptionCodec(keyring)] };
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace, dataConverter });
   const taskQueue = `rotation-test-${randomBytes(4).toString('hex')}`;
