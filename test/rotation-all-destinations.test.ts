@@ -126,7 +126,7 @@ async function run(rotation: RotationConfig) {
       args: [{ rotation }],
       typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
     });
-    return handle.result().catch((e: unknown) => e);
+    return handle.result().catch((e: unknown) => e as Error);
   });
 }
 
