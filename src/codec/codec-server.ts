@@ -20,6 +20,11 @@ export interface CodecServerOptions {
   uiOrigin?: string;
   /** Bearer token callers must present; required when binding beyond loopback. */
   authToken?: string;
+  /**
+   * Serve without a token beyond loopback. Only for a container whose port is published on the
+   * host's loopback alone (the Web UI cannot send a fixed token). @default false
+   */
+  allowUnauthenticated?: boolean;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -67,9 +72,10 @@ export async function startCodecServer(
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const host = options.host ?? '127.0.0.1';
   const uiOrigin = options.uiOrigin ?? 'http://localhost:8233';
-  if (!isLoopback(host) && !options.authToken) {
+  if (!isLoopback(host) && !options.authToken && !options.allowUnauthenticated) {
     throw new ConfigError(
-      `the codec server decrypts workflow data: binding to ${host} needs KEY_ROTATOR_CODEC_SERVER_TOKEN (a bearer token)`,
+      `the codec server decrypts workflow data: binding to ${host} needs KEY_ROTATOR_CODEC_SERVER_TOKEN ` +
+        '(a bearer token), or KEY_ROTATOR_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true when its port is reachable from loopback only',
     );
   }
   const expected = options.authToken ? Buffer.from(`Bearer ${options.authToken}`) : undefined;
