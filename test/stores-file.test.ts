@@ -53,6 +53,16 @@ describe('file store (dotenv)', () => {
     expect(await s.read()).toEqual({ value: NEW_KEY, version: result.version });
   });
 
+  it('creates several missing folder levels, and fails fast (not hangs) where folders cannot be made', async () => {
+    const file = path.join(freshDir(), 'a', 'b', 'c', 'app.env');
+    await store(file).write(NEW_KEY, TOKEN);
+    expect(await readFile(file, 'utf8')).toContain(NEW_KEY);
+    // Node 20's recursive mkdir never settles under /proc; the store must answer with an error.
+    await expect(store('/proc/key-rotator-test/deeper/app.env').write(NEW_KEY, TOKEN)).rejects.toBeInstanceOf(
+      DestinationError,
+    );
+  });
+
   it('replaces only the key line and keeps other lines, comments, export prefixes and order', async () => {
     const dir = freshDir();
     await mkdir(dir);

@@ -138,9 +138,33 @@ export class FileSecretStore implements SecretStore {
     return result.data;
   }
 
+  /**
+   * Creates the missing folders one level at a time, from the deepest existing one. Node 20's
+   * `mkdir({ recursive: true })` never settles (and spins a CPU) under /proc, which would hang the
+   * activity past every timeout; single-level mkdir fails fast there instead.
+   */
   private async ensureFolder(): Promise<void> {
+    const missing: string[] = [];
+    let dir = path.dirname(this.path);
     try {
-      await fs.mkdir(path.dirname(this.path), { recursive: true, mode: DIR_MODE });
+      for (;;) {
+        try {
+          await fs.stat(dir);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+          missing.unshift(dir);
+          dir = path.dirname(dir);
+        }
+      }
+      for (const folder of missing) {
+        try {
+          await fs.mkdir(folder, { mode: DIR_MODE });
+        } catch (err) {
+          // Another writer made it between our stat and mkdir: fine.
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
     } catch (err) {
       throw this.wrapFsError(err, 'create the folder of');
     }
