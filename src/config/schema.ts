@@ -15,7 +15,7 @@ const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 export const durationString = z
   .string()
   .regex(DURATION_PATTERN, 'expected a duration such as 24h, 30m, 1h30m or 0s')
-  .refine((s) => tryParseDuration(s) !== undefined, 'duration is too large');
+  .refine((s) => !DURATION_PATTERN.test(s) || tryParseDuration(s) !== undefined, 'duration is too large');
 
 export const envVarName = z
   .string()

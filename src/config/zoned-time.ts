@@ -99,3 +99,18 @@ export function instantsOfWallTime(date: LocalDate, time: WallTime, timeZone: st
     .filter((candidate) => localWallClockMs(new Date(candidate), timeZone) === wall);
   return [...new Set(instants)].sort((a, b) => a - b).map((ms) => new Date(ms));
 }
+
+/** The dates among the `days` days from `from` on which `time` does not exist in `timeZone`. */
+export function datesWithoutWallTime(
+  from: LocalDate,
+  days: number,
+  time: WallTime,
+  timeZone: string,
+): LocalDate[] {
+  const missing: LocalDate[] = [];
+  for (let i = 0; i < days; i++) {
+    const date = addDays(from, i);
+    if (instantsOfWallTime(date, time, timeZone).length === 0) missing.push(date);
+  }
+  return missing;
+}

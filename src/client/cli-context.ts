@@ -1,0 +1,42 @@
+/** What every command gets: the environment, where to print, the clock and a lazy Temporal session. */
+import { Output, type OutputStream } from './output/output.js';
+import { connectTemporal, type TemporalSession } from './temporal-client.js';
+
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  out: Output;
+  now(): Date;
+  /** Connects on first use (read-only commands that fail validation never connect). */
+  temporal(): Promise<TemporalSession>;
+  /** Closes the session if one was opened. */
+  close(): Promise<void>;
+}
+
+export interface CliIo {
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** @default process.cwd() */
+  cwd?: string;
+  /** @default process.stdout */
+  stdout?: OutputStream;
+  /** @default process.stderr */
+  stderr?: OutputStream;
+}
+
+export function createCliContext(io: CliIo = {}): CliContext {
+  const env = io.env ?? process.env;
+  let session: Promise<TemporalSession> | undefined;
+  return {
+    env,
+    cwd: io.cwd ?? process.cwd(),
+    out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr),
+    now: () => new Date(),
+    temporal: () => (session ??= connectTemporal({ env })),
+    close: async () => {
+      if (!session) return;
+      const opened = await session.catch(() => undefined);
+      await opened?.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * `key-rotator rotate <name> [--grace <duration>] [--wait] [--reason <text>] [-f rotations.yaml]`:
+ * starts a rotation now, with the applied configuration (or the file's). Only one rotation of a key
+ * runs at a time: the workflow id is fixed per key and a second start is refused.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import type { RotationConfig } from '../../config/schema.js';
+import {
+  rotationNameKey,
+  rotationReasonKey,
+  rotationWorkflowId,
+  type RotationInput,
+  type RotationResult,
+} from '../../workflows/messages.js';
+import type { CliContext } from '../cli-context.js';
+import { RotationFailedError } from '../cli-errors.js';
+import { formatElapsed, formatUtc } from '../output/format-time.js';
+import { followRotation } from '../rotations/rotation-progress.js';
+import { appliedRotation, rotationFromFile } from '../rotations/rotation-snapshot.js';
+import { ROTATION_WORKFLOW_TYPE, rotationTaskQueue } from '../workflow-names.js';
+import { checkRotationName, durationArgument } from './arguments.js';
+
+interface RotateOptions {
+  grace?: string;
+  wait?: boolean;
+  reason?: string;
+  file?: string;
+  envCheck: boolean;
+  json?: boolean;
+}
+
+function printSummary(ctx: CliContext, result: RotationResult, tookMs: number): void {
+  if (result.outcome === 'skipped') {
+    ctx.out.line(`Rotation of ${result.rotation} skipped: ${result.skippedBecause ?? 'not due'}.`);
+    return;
+  }
+  ctx.out.line(`Rotation of ${result.rotation} succeeded in ${formatElapsed(tookMs)}.`);
+  if (result.newKey)
+    ctx.out.line(`  new key       ${result.newKey.label} (created ${formatUtc(result.newKey.createdAt)})`);
+  if (result.oldKeyHash) {
+    ctx.out.line(
+      `  old key       ${result.oldKeyDeleted ? 'deleted' : 'NOT deleted'} (hash ${result.oldKeyHash.slice(0, 12)}…)`,
+    );
+  } else ctx.out.line('  old key       none (first rotation)');
+  for (const [i, d] of result.destinations.entries()) {
+    ctx.out.line(`  ${i === 0 ? 'destinations' : ''.padEnd(12)}  ${d.destination} version ${d.version}`);
+  }
+  for (const warning of result.warnings) ctx.out.line(`  warning       ${warning}`);
+}
+
+export function registerRotateCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('rotate')
+    .description('rotate a key now (e.g. after a suspected leak); refused while a rotation of it is running')
+    .argument('<name>', 'the rotation name')
+    .option(
+      '--grace <duration>',
+      'grace period for this run instead of the configured one (0s = revoke the old key right after verification)',
+      durationArgument,
+    )
+    .option('--wait', 'follow the rotation step by step until it ends; exit 1 if it fails')
+    .option('--reason <text>', 'why you rotate (recorded with the run)')
+    .option(
+      '-f, --file <path>',
+      'take the configuration from this rotations file instead of the applied schedule',
+    )
+    .option(
+      '--no-env-check',
+      'do not check that the environment variables and files the configuration names exist here',
+    )
+    .option('--json', 'print the start (and with --wait the result) as JSON')
+    .action(async (nameArgument: string, options: RotateOptions) => {
+      const name = checkRotationName(nameArgument);
+      const snapshotOptions = { file: options.file, envCheck: options.envCheck, env: ctx.env, cwd: ctx.cwd };
+      // A file is checked completely before Temporal is contacted.
+      let rotation: RotationConfig | undefined = options.file
+        ? await rotationFromFile(options.file, name, snapshotOptions)
+        : undefined;
+      const { client, connection } = await ctx.temporal();
+      rotation ??= await appliedRotation(client, name, snapshotOptions);
+
+      const input: RotationInput = {
+        rotation,
+        options: {
+          reason: 'manual',
+          ...(options.grace !== undefined && { grace: options.grace }),
+          ...(options.reason !== undefined && { note: options.reason }),
+        },
+      };
+      const workflowId = rotationWorkflowId(name);
+      let handle;
+      try {
+        handle = await client.workflow.start(ROTATION_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: rotationTaskQueue(ctx.env),
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          typedSearchAttributes: [
+            { key: rotationNameKey, value: name },
+            { key: rotationReasonKey, value: 'manual' },
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const running = await client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch(() => undefined);
+        const since = running ? ` (started ${formatUtc(running.startTime)})` : '';
+        throw new RotationFailedError(
+          `a rotation of ${name} is already running${since}; see \`key-rotator status ${name}\``,
+        );
+      }
+      const started = Date.now();
+      if (!options.json) {
+        ctx.out.line(
+          `Started rotation of ${name} (workflow ${workflowId}, run ${handle.firstExecutionRunId}).`,
+        );
+      }
+      if (!options.wait) {
+        if (options.json) ctx.out.json({ workflowId, runId: handle.firstExecutionRunId, started: true });
+        else ctx.out.line(`Follow it with \`key-rotator status ${name}\`, or pass --wait.`);
+        return;
+      }
+      const outcome = await followRotation(handle, connection, {
+        print: (line) => (options.json ? ctx.out.error(line) : ctx.out.line(line)),
+      });
+      if (!outcome.ok) throw new RotationFailedError(`rotation of ${name} failed: ${outcome.message}`);
+      if (options.json)
+        ctx.out.json({ workflowId, runId: handle.firstExecutionRunId, result: outcome.result });
+      else printSummary(ctx, outcome.result, Date.now() - started);
+    });
+}

@@ -1,0 +1,23 @@
+/** `key-rotator worker`: runs the rotation worker until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+
+export function registerWorkerCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description('run the rotation worker (Temporal connection and codec key from the environment)')
+    .action(async () => {
+      // Loaded only here: the worker pulls in the native bridge and the workflow bundler.
+      const { runWorker } = await import('../../worker.js');
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await runWorker({ signal: controller.signal, env: ctx.env });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}

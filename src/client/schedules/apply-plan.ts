@@ -1,0 +1,142 @@
+/**
+ * `apply`: the plan that makes Temporal's schedules match the rotations file, and carrying it out.
+ * Planning only reads; every change happens in {@link executeApplyPlan}, after the whole file was
+ * validated and the plan was shown.
+ */
+import type { Client } from '@temporalio/client';
+import type { RotationConfig, RotationsConfig } from '../../config/schema.js';
+import {
+  datesWithoutWallTime,
+  formatLocalDate,
+  localDateOf,
+  parseWallTime,
+} from '../../config/zoned-time.js';
+import { rotationScheduleId } from '../../workflows/messages.js';
+import { listRotationScheduleNames, readRotationSchedule } from './current-schedule.js';
+import type { FieldChange } from './deep-diff.js';
+import { rotationScheduleOptions } from './rotation-schedule.js';
+import { diffSchedule } from './schedule-diff.js';
+
+export type PlanAction =
+  /** No schedule yet. */
+  | 'create'
+  /** Changed in place (the schedule keeps its history). */
+  | 'update'
+  /** The schedule cannot be decoded (another codec key): deleted and created again. */
+  | 'replace'
+  | 'unchanged'
+  /** Not in the file; deleted with `--prune`. */
+  | 'delete'
+  /** Not in the file; kept because `--prune` was not given. */
+  | 'keep-orphan';
+
+export interface PlanEntry {
+  action: PlanAction;
+  name: string;
+  changes: FieldChange[];
+  notes: string[];
+  /** For create/update/replace: the desired rotation and the schedule state to set. */
+  desired?: { rotation: RotationConfig; state: { paused: boolean; note: string } };
+}
+
+export interface ApplyPlanOptions {
+  /** Delete schedules of rotations that are not in the file. @default false */
+  prune?: boolean;
+  /** Task queue of the scheduled runs. */
+  taskQueue: string;
+  /** @default new Date() */
+  now?: Date;
+}
+
+/**
+ * Temporal skips a calendar time that a daylight-saving switch jumps over: say so when rotateAt is
+ * one of those (e.g. 02:30 in Europe/Berlin), since a rotation due that day then waits a day.
+ */
+export function skippedDaysNote(rotation: RotationConfig, now: Date): string | undefined {
+  const { rotateAt, timezone } = rotation.schedule;
+  const [first] = datesWithoutWallTime(localDateOf(now, timezone), 366, parseWallTime(rotateAt), timezone);
+  if (!first) return undefined;
+  return (
+    `${rotateAt} does not exist in ${timezone} on ${formatLocalDate(first)} (clocks jump forward): ` +
+    'no run that day, a due rotation runs the next day; pick a time outside the switch hour to avoid it'
+  );
+}
+
+export async function planApply(
+  client: Client,
+  config: RotationsConfig,
+  options: ApplyPlanOptions,
+): Promise<PlanEntry[]> {
+  const entries: PlanEntry[] = [];
+  const now = options.now ?? new Date();
+  for (const rotation of config.rotations) {
+    const skipped = skippedDaysNote(rotation, now);
+    const desired = rotationScheduleOptions(rotation, options.taskQueue);
+    const desiredState = { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '' };
+    const current = await readRotationSchedule(client, rotation.name);
+    if (current.state === 'missing') {
+      entries.push({
+        action: 'create',
+        name: rotation.name,
+        changes: [],
+        notes: skipped ? [skipped] : [],
+        desired: { rotation, state: desiredState },
+      });
+    } else if (current.state === 'undecodable') {
+      entries.push({
+        action: 'replace',
+        name: rotation.name,
+        changes: [],
+        notes: [`its arguments cannot be decoded (${current.reason}); it will be deleted and created again`],
+        desired: { rotation, state: desiredState },
+      });
+    } else {
+      const diff = diffSchedule(desired, current.description);
+      const changed = diff.changes.length > 0;
+      entries.push({
+        action: changed ? 'update' : 'unchanged',
+        name: rotation.name,
+        changes: diff.changes,
+        notes: changed && skipped ? [...diff.notes, skipped] : diff.notes,
+        desired: { rotation, state: diff.state },
+      });
+    }
+  }
+  const wanted = new Set(config.rotations.map((r) => r.name));
+  for (const name of await listRotationScheduleNames(client)) {
+    if (wanted.has(name)) continue;
+    entries.push({ action: options.prune ? 'delete' : 'keep-orphan', name, changes: [], notes: [] });
+  }
+  return entries;
+}
+
+export interface ApplyProgress {
+  (entry: PlanEntry): void;
+}
+
+/** Carries out the plan, one schedule at a time; `onDone` is told about each change made. */
+export async function executeApplyPlan(
+  client: Client,
+  plan: PlanEntry[],
+  taskQueue: string,
+  onDone: ApplyProgress = () => {},
+): Promise<void> {
+  for (const entry of plan) {
+    const handle = client.schedule.getHandle(rotationScheduleId(entry.name));
+    if (entry.action === 'delete' || entry.action === 'replace') await handle.delete();
+    if ((entry.action === 'create' || entry.action === 'replace') && entry.desired) {
+      await client.schedule.create(
+        rotationScheduleOptions(entry.desired.rotation, taskQueue, entry.desired.state),
+      );
+    }
+    if (entry.action === 'update' && entry.desired) {
+      const { scheduleId: _id, ...options } = rotationScheduleOptions(
+        entry.desired.rotation,
+        taskQueue,
+        entry.desired.state,
+      );
+      await handle.update(() => ({ ...options, state: entry.desired?.state ?? {} }));
+    }
+    if (entry.action !== 'unchanged' && entry.action !== 'keep-orphan') onDone(entry);
+  }
+}

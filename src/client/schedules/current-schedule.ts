@@ -1,0 +1,66 @@
+/**
+ * Reads the rotation schedules that exist in Temporal, decoding each one's config snapshot (the
+ * action's arguments) through the client's data converter, i.e. the payload codec.
+ */
+import {
+  isGrpcServiceError,
+  ScheduleNotFoundError,
+  ServiceError,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
+import { rotationScheduleId, type RotationInput } from '../../workflows/messages.js';
+import type { RotationConfig } from '../../config/schema.js';
+
+const SCHEDULE_ID_PREFIX = rotationScheduleId('');
+
+export type CurrentSchedule =
+  | { state: 'missing'; name: string }
+  | {
+      state: 'found';
+      name: string;
+      description: ScheduleDescription;
+      input?: RotationInput;
+      rotation?: RotationConfig;
+    }
+  /** The schedule exists but its arguments cannot be decoded (e.g. encrypted with a codec key we lack). */
+  | { state: 'undecodable'; name: string; reason: string };
+
+function isRotationInput(value: unknown): value is RotationInput {
+  if (typeof value !== 'object' || value === null) return false;
+  const rotation = (value as { rotation?: unknown }).rotation;
+  return (
+    typeof rotation === 'object' &&
+    rotation !== null &&
+    typeof (rotation as { name?: unknown }).name === 'string'
+  );
+}
+
+export async function readRotationSchedule(client: Client, name: string): Promise<CurrentSchedule> {
+  let description: ScheduleDescription;
+  try {
+    description = await client.schedule.getHandle(rotationScheduleId(name)).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return { state: 'missing', name };
+    if (err instanceof ServiceError || isGrpcServiceError(err)) throw err;
+    // Anything else comes from decoding the payloads.
+    return { state: 'undecodable', name, reason: err instanceof Error ? err.message : String(err) };
+  }
+  const input = description.action.args?.[0];
+  return isRotationInput(input)
+    ? { state: 'found', name, description, input, rotation: input.rotation }
+    : { state: 'found', name, description };
+}
+
+/**
+ * Names of every rotation that has a schedule. Uses Temporal's visibility, which can lag a moment
+ * behind a schedule that was just created or deleted.
+ */
+export async function listRotationScheduleNames(client: Client): Promise<string[]> {
+  const names: string[] = [];
+  for await (const summary of client.schedule.list({ pageSize: 200 })) {
+    if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX))
+      names.push(summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length));
+  }
+  return names.sort();
+}

@@ -1,0 +1,97 @@
+/**
+ * Checks, before anything is changed, that the credentials a configuration refers to are there:
+ * the management-key variable of every rotation (or `<NAME>_FILE`, as the worker accepts) and every
+ * variable or file a destination names.
+ * Values are never read into messages, only the names.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigFileError, type ConfigIssue } from './config-file-error.js';
+import type { RotationsConfig, SecretRef } from './schema.js';
+
+export interface CheckEnvironmentOptions {
+  /** Names the configuration in the error. @default "configuration" */
+  file?: string;
+  /** Folder that relative `file` references resolve from. @default process.cwd() */
+  cwd?: string;
+  /** Whether a file exists. @default fs.existsSync */
+  fileExists?: (file: string) => boolean;
+}
+
+function isSecretRef(value: unknown): value is SecretRef {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const ref = value as Record<string, unknown>;
+  return typeof ref.env === 'string' || typeof ref.file === 'string';
+}
+
+/** Every credential reference inside `value`, with its path. */
+function secretRefsIn(value: unknown, at: string): { path: string; ref: SecretRef }[] {
+  if (isSecretRef(value)) return [{ path: at, ref: value }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => secretRefsIn(item, `${at}[${i}]`));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([key, child]) => secretRefsIn(child, `${at}.${key}`));
+  return [];
+}
+
+/** The problems found, empty when everything is in place. */
+export function findEnvironmentProblems(
+  config: RotationsConfig,
+  env: Record<string, string | undefined>,
+  options: CheckEnvironmentOptions = {},
+): ConfigIssue[] {
+  const fileExists = options.fileExists ?? existsSync;
+  const cwd = options.cwd ?? process.cwd();
+  const issues: ConfigIssue[] = [];
+  const checkVariable = (name: string, at: string, what: string) => {
+    const value = env[name];
+    if (value === undefined)
+      issues.push({ path: at, message: `environment variable ${name} is not set; it must hold ${what}` });
+    else if (value.trim() === '')
+      issues.push({ path: at, message: `environment variable ${name} is empty; it must hold ${what}` });
+  };
+
+  config.rotations.forEach((rotation, i) => {
+    const base = `rotations[${i}]`;
+    const keyEnv = rotation.openrouter.managementKeyEnv;
+    const keyWhat = `the OpenRouter management key of rotation "${rotation.name}"`;
+    const keyFile = env[`${keyEnv}_FILE`];
+    // Like the worker, accept `<NAME>_FILE`: the path of a file holding the key (Docker secrets).
+    if (env[keyEnv] === undefined && keyFile) {
+      const file = path.resolve(cwd, keyFile);
+      if (!fileExists(file)) {
+        issues.push({
+          path: `${base}.openrouter.managementKeyEnv`,
+          message: `file ${file} (from ${keyEnv}_FILE) does not exist; it must hold ${keyWhat}`,
+        });
+      }
+    } else
+      checkVariable(
+        keyEnv,
+        `${base}.openrouter.managementKeyEnv`,
+        `${keyWhat} (or set ${keyEnv}_FILE to a file holding it)`,
+      );
+    for (const { path: at, ref } of secretRefsIn(rotation.destinations, `${base}.destinations`)) {
+      const what = `a credential of rotation "${rotation.name}"`;
+      if (ref.env !== undefined) checkVariable(ref.env, `${at}.env`, what);
+      else if (ref.file !== undefined) {
+        const file = path.resolve(cwd, ref.file);
+        if (!fileExists(file))
+          issues.push({ path: `${at}.file`, message: `file ${file} does not exist; it must hold ${what}` });
+      }
+    }
+  });
+  return issues;
+}
+
+/**
+ * Throws when a credential the configuration names is missing here.
+ * @throws ConfigFileError with one issue per missing variable or file.
+ */
+export function checkEnvironment(
+  config: RotationsConfig,
+  env: Record<string, string | undefined>,
+  options: CheckEnvironmentOptions = {},
+): void {
+  const issues = findEnvironmentProblems(config, env, options);
+  if (issues.length > 0) throw new ConfigFileError(options.file ?? 'configuration', issues);
+}

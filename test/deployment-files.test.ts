@@ -1,0 +1,617 @@
+/**
+ * The deployment files (Dockerfile, docker-compose.yml, deploy/) checked without a Docker engine:
+ * everything they reference exists or is documented as user-created, names match what the code
+ * spells, and the container health probe answers as Docker expects.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema } from '../src/config/schema.js';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoPath = (...parts: string[]) => path.join(root, ...parts);
+const readRepoFile = (relative: string) => readFileSync(repoPath(relative), 'utf8');
+const run = promisify(execFile);
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.yml: the subset of the Compose spec these checks read.
+
+const stringOrList = z.union([z.string(), z.array(z.string())]);
+const composeService = z.looseObject({
+  image: z.string().optional(),
+  build: z
+    .union([z.string(), z.looseObject({ context: z.string(), dockerfile: z.string().optional() })])
+    .optional(),
+  command: stringOrList.optional(),
+  entrypoint: stringOrList.optional(),
+  environment: z
+    .union([
+      z.array(z.string()),
+      z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    ])
+    .optional(),
+  volumes: z
+    .array(z.union([z.string(), z.looseObject({ type: z.string(), source: z.string().optional() })]))
+    .optional(),
+  secrets: z.array(z.union([z.string(), z.looseObject({ source: z.string() })])).optional(),
+  env_file: z
+    .union([z.string(), z.array(z.union([z.string(), z.looseObject({ path: z.string() })]))])
+    .optional(),
+  depends_on: z
+    .union([z.array(z.string()), z.record(z.string(), z.looseObject({ condition: z.string().optional() }))])
+    .optional(),
+  ports: z.array(z.union([z.string(), z.number()])).optional(),
+});
+type ComposeService = z.infer<typeof composeService>;
+const composeFile = z.looseObject({
+  services: z.record(z.string(), composeService),
+  secrets: z.record(z.string(), z.looseObject({ file: z.string() })).optional(),
+  volumes: z.record(z.string(), z.unknown().nullable()).optional(),
+});
+
+// Merge keys (`<<: *anchor`) are part of Compose files; yaml 2 needs them enabled.
+const compose = composeFile.parse(parseYaml(readRepoFile('docker-compose.yml'), { merge: true }));
+const services = Object.entries(compose.services);
+/** Services that run our own image (built from this repository). */
+const ourImage = new Set(
+  services.filter(([, s]) => s.build !== undefined).flatMap(([, s]) => (s.image ? [s.image] : [])),
+);
+const ourServices = services.filter(
+  ([, s]) => s.build !== undefined || (s.image !== undefined && ourImage.has(s.image)),
+);
+
+function environmentOf(service: ComposeService): Map<string, string> {
+  const env = service.environment;
+  if (env === undefined) return new Map();
+  if (Array.isArray(env)) {
+    return new Map(env.map((line) => [line.split('=')[0]!, line.slice(line.indexOf('=') + 1)]));
+  }
+  return new Map(Object.entries(env).map(([name, value]) => [name, value === null ? '' : String(value)]));
+}
+
+function commandOf(service: ComposeService): string[] {
+  const command = service.command;
+  if (command === undefined) return [];
+  return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
+}
+
+function dependenciesOf(service: ComposeService): string[] {
+  const deps = service.depends_on;
+  if (deps === undefined) return [];
+  return Array.isArray(deps) ? deps : Object.keys(deps);
+}
+
+function envFilesOf(service: ComposeService): string[] {
+  const files = service.env_file;
+  if (files === undefined) return [];
+  return (Array.isArray(files) ? files : [files]).map((f) => (typeof f === 'string' ? f : f.path));
+}
+
+function secretNamesOf(service: ComposeService): string[] {
+  return (service.secrets ?? []).map((s) => (typeof s === 'string' ? s : s.source));
+}
+
+/** Host side of bind mounts (`./x:/y[:ro]` or long syntax `type: bind`); named volumes are skipped. */
+function bindSourcesOf(service: ComposeService): string[] {
+  return (service.volumes ?? []).flatMap((volume) => {
+    if (typeof volume !== 'string') return volume.type === 'bind' && volume.source ? [volume.source] : [];
+    const source = volume.split(':')[0]!;
+    return source.startsWith('.') || source.startsWith('/') ? [source] : [];
+  });
+}
+
+function namedVolumesOf(service: ComposeService): string[] {
+  return (service.volumes ?? []).flatMap((volume) => {
+    if (typeof volume !== 'string') return volume.type === 'volume' && volume.source ? [volume.source] : [];
+    const parts = volume.split(':');
+    const source = parts[0]!;
+    return parts.length > 1 && !source.startsWith('.') && !source.startsWith('/') ? [source] : [];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files the user creates: gitignored and listed in deploy/secrets/README.md.
+
+const secretsReadme = readRepoFile('deploy/secrets/README.md');
+
+function isGitIgnored(relative: string): boolean {
+  try {
+    execFileSync('git', ['check-ignore', '-q', '--no-index', relative], { cwd: root, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why `relative` is acceptable as a host path, or undefined when it is not. */
+function hostPathVerdict(relative: string): string | undefined {
+  const normalized = path.normalize(relative);
+  if (existsSync(repoPath(normalized))) return 'exists';
+  const documented = secretsReadme.includes(path.basename(normalized));
+  if (isGitIgnored(normalized) && documented) return 'user-created';
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The code the deployment files must agree with.
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.(ts|js)$/.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+const sourceText = sourceFiles(repoPath('src'))
+  .map((file) => readFileSync(file, 'utf8'))
+  .join('\n');
+const envconfigText = sourceFiles(repoPath('node_modules/@temporalio/envconfig/lib'))
+  .map((file) => readFileSync(file, 'utf8'))
+  .join('\n');
+
+const word = (name: string) => new RegExp(`\\b${name}\\b`);
+
+/** Is the environment variable `name` read by our code (or the Temporal env-config it uses)? */
+function codeReadsEnv(name: string): boolean {
+  if (word(name).test(sourceText)) return true;
+  if (name.startsWith('TEMPORAL_') && word(name).test(envconfigText)) return true;
+  // `<NAME>_FILE` variants are usually derived from the base name at run time.
+  const base = name.replace(/_FILE$/, '');
+  return base !== name && word(base).test(sourceText) && /_FILE['"`]/.test(sourceText);
+}
+
+/**
+ * The `key-rotator` subcommands the CLI defines: commander `.command('name ...')` /
+ * `new Command('name')` calls under src/client and src/codec; if none are found (the CLI is written
+ * differently), the file names in src/client/commands.
+ */
+function cliCommandNames(): Set<string> {
+  const names = new Set<string>();
+  const dirs = [repoPath('src/client'), repoPath('src/codec')].filter((dir) => existsSync(dir));
+  for (const file of dirs.flatMap((dir) => sourceFiles(dir))) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:\.command|new Command)\(\s*['"`]([a-z][a-z0-9-]*)/g)) {
+      names.add(match[1]!);
+    }
+  }
+  names.delete('key-rotator'); // the program itself
+  const commandsDir = repoPath('src/client/commands');
+  if (names.size === 0 && existsSync(commandsDir)) {
+    for (const file of readdirSync(commandsDir)) names.add(file.replace(/\.(ts|js)$/, ''));
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dockerfile: instructions with line continuations joined.
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+const dockerfileInstructions: Instruction[] = readRepoFile('Dockerfile')
+  .replace(/\\\r?\n/g, ' ')
+  .split(/\r?\n/)
+  .map((line) => line.trim())
+  .filter((line) => line !== '' && !line.startsWith('#'))
+  .map((line) => {
+    const space = line.search(/\s/);
+    return { keyword: line.slice(0, space).toUpperCase(), args: line.slice(space + 1).trim() };
+  });
+
+interface Stage {
+  name?: string;
+  from: string;
+  instructions: Instruction[];
+}
+function dockerfileStages(): Stage[] {
+  const stages: Stage[] = [];
+  for (const instruction of dockerfileInstructions) {
+    if (instruction.keyword === 'FROM') {
+      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
+      if (!match) throw new Error(`cannot read FROM ${instruction.args}`);
+      stages.push({ from: match[1]!, name: match[2], instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push(instruction);
+    }
+  }
+  return stages;
+}
+
+/** Global `ARG NAME=default` values, used to resolve `FROM ${NAME}`. */
+function dockerfileArgDefaults(): Map<string, string> {
+  const defaults = new Map<string, string>();
+  for (const instruction of dockerfileInstructions) {
+    if (instruction.keyword === 'FROM') break;
+    if (instruction.keyword !== 'ARG') continue;
+    const [name, value] = instruction.args.split('=');
+    if (name && value) defaults.set(name, value);
+  }
+  return defaults;
+}
+
+/** `.dockerignore` semantics that matter here: globs, ancestors, last match wins, `!` re-includes. */
+function isDockerIgnored(relative: string): boolean {
+  const rules = readRepoFile('.dockerignore')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const negated = line.startsWith('!');
+      const pattern = (negated ? line.slice(1) : line).replace(/^\/+|\/+$/g, '');
+      const source = pattern
+        .split('')
+        .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('')
+        .replaceAll('[^/]*[^/]*', '.*');
+      return { negated, regex: new RegExp(`^${source}$`) };
+    });
+  const segments = path.normalize(relative).split(path.sep);
+  const candidates = segments.map((_, i) => segments.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const rule of rules) {
+    if (candidates.some((candidate) => rule.regex.test(candidate))) ignored = !rule.negated;
+  }
+  return ignored;
+}
+
+function execForm(args: string): string[] {
+  return z.array(z.string()).parse(JSON.parse(args));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('docker-compose.yml', () => {
+  it('gives every service an image or a build', () => {
+    for (const [name, service] of services) {
+      expect(service.image ?? service.build, `service ${name}`).toBeDefined();
+    }
+  });
+
+  it('pins every pulled image to a tag other than latest', () => {
+    for (const [name, service] of services) {
+      if (service.build !== undefined || service.image === undefined || ourImage.has(service.image)) continue;
+      expect(service.image, `service ${name}`).toMatch(/^[^:@]+[:@][^:]+$/);
+      expect(service.image, `service ${name}`).not.toMatch(/:latest$/);
+    }
+  });
+
+  it('builds from a context and Dockerfile that exist', () => {
+    for (const [name, service] of services) {
+      if (service.build === undefined) continue;
+      const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+      const context = repoPath(build.context);
+      expect(statSync(context).isDirectory(), `build context of ${name}`).toBe(true);
+      expect(existsSync(path.join(context, build.dockerfile ?? 'Dockerfile')), `Dockerfile of ${name}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it('mounts only host paths that exist in the repository or are documented as user-created', () => {
+    for (const [name, service] of services) {
+      for (const source of bindSourcesOf(service)) {
+        expect(hostPathVerdict(source), `bind mount ${source} of ${name}`).toBeDefined();
+      }
+    }
+  });
+
+  it('declares every named volume it mounts', () => {
+    for (const [name, service] of services) {
+      for (const volume of namedVolumesOf(service)) {
+        expect(Object.keys(compose.volumes ?? {}), `volume ${volume} of ${name}`).toContain(volume);
+      }
+    }
+  });
+
+  it('reads secrets from files that are gitignored and documented in deploy/secrets/README.md', () => {
+    const declared = compose.secrets ?? {};
+    expect(Object.keys(declared).length).toBeGreaterThan(0);
+    const secretFiles = [
+      ...Object.entries(declared).map(([secret, { file }]) => ({ what: `secret ${secret}`, file })),
+      ...services.flatMap(([name, s]) =>
+        envFilesOf(s).map((file) => ({ what: `env_file of ${name}`, file })),
+      ),
+    ];
+    for (const { what, file } of secretFiles) {
+      const verdict = hostPathVerdict(file);
+      expect(verdict, `${what} (${file})`).toBeDefined();
+      if (verdict === 'exists') {
+        // A secret file present in a checkout must still never be committed.
+        expect(isGitIgnored(path.normalize(file)), `${file} must be gitignored`).toBe(true);
+      }
+    }
+    for (const [name, service] of services) {
+      for (const secret of secretNamesOf(service)) {
+        expect(Object.keys(declared), `secret ${secret} of ${name}`).toContain(secret);
+      }
+    }
+  });
+
+  it('points /run/secrets paths in the environment at secrets the service mounts', () => {
+    for (const [name, service] of services) {
+      for (const [variable, value] of environmentOf(service)) {
+        const match = /^\/run\/secrets\/([^/]+)$/.exec(value);
+        if (match) expect(secretNamesOf(service), `${variable} of ${name}`).toContain(match[1]);
+      }
+    }
+  });
+
+  it('depends only on services it defines', () => {
+    const names = Object.keys(compose.services);
+    for (const [name, service] of services) {
+      for (const dependency of dependenciesOf(service)) {
+        expect(names, `depends_on of ${name}`).toContain(dependency);
+      }
+    }
+  });
+
+  it('runs our image only with commands the key-rotator CLI defines', () => {
+    const known = cliCommandNames();
+    expect(known.size, 'no CLI commands found under src/client').toBeGreaterThan(0);
+    expect(ourServices.length).toBeGreaterThan(0);
+    for (const [name, service] of ourServices) {
+      const [command] = commandOf(service);
+      if (command !== undefined) expect([...known], `command of ${name}`).toContain(command);
+    }
+  });
+
+  it('sets only environment variables that the code spells the same way', () => {
+    for (const [name, service] of ourServices) {
+      for (const variable of environmentOf(service).keys()) {
+        if (!/^(KEY_ROTATOR_|TEMPORAL_|OPENROUTER_)/.test(variable)) continue;
+        expect(codeReadsEnv(variable), `${variable} of ${name} is not read anywhere in src/`).toBe(true);
+      }
+    }
+  });
+
+  it('names only KEY_ROTATOR_* variables, in comments and docs too, that the code reads', () => {
+    const texts = ['docker-compose.yml', 'Dockerfile', 'deploy/secrets/README.md', 'docs/operations.md'];
+    for (const file of texts) {
+      for (const [variable] of readRepoFile(file).matchAll(/\bKEY_ROTATOR_[A-Z0-9_]*[A-Z0-9]\b/g)) {
+        expect(codeReadsEnv(variable), `${variable} in ${file} is not read anywhere in src/`).toBe(true);
+      }
+    }
+  });
+
+  it('gives the worker the same namespace the stack creates and the UI shows', () => {
+    const namespaceJob = environmentOf(compose.services['temporal-create-namespace']!);
+    const namespace = namespaceJob.get('TEMPORAL_NAMESPACE');
+    expect(namespace).toBeTruthy();
+    expect(environmentOf(compose.services.worker!).get('TEMPORAL_NAMESPACE')).toBe(namespace);
+    expect(environmentOf(compose.services['temporal-ui']!).get('TEMPORAL_DEFAULT_NAMESPACE')).toBe(namespace);
+  });
+
+  it('points the Web UI at the codec server port the browser can reach', () => {
+    const endpoint = new URL(environmentOf(compose.services['temporal-ui']!).get('TEMPORAL_CODEC_ENDPOINT')!);
+    const codecServer = compose.services['codec-server']!;
+    const command = commandOf(codecServer);
+    const containerPort = command[command.indexOf('--port') + 1];
+    expect(codecServer.ports?.map(String)).toContain(`127.0.0.1:${endpoint.port}:${containerPort}`);
+    expect(['localhost', '127.0.0.1']).toContain(endpoint.hostname);
+  });
+
+  it('registers exactly the search attributes the workflows use, as Keyword', () => {
+    const script = readRepoFile('deploy/temporal/create-namespace.sh');
+    const loop = /for name in ([A-Za-z ]+); do/.exec(script);
+    expect(loop, 'search attribute loop in create-namespace.sh').not.toBeNull();
+    expect(loop![1]!.trim().split(/\s+/).sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
+    expect(new Set(Object.values(SEARCH_ATTRIBUTES))).toEqual(new Set(['Keyword']));
+    expect(script).toContain('--type Keyword');
+  });
+});
+
+describe('deploy/', () => {
+  it('ships an example rotations file that the config schema accepts', () => {
+    const example = parseYaml(readRepoFile('deploy/config/rotations.example.yaml'));
+    const result = configSchema.safeParse(example);
+    expect(result.error?.issues ?? []).toEqual([]);
+  });
+
+  it('keeps every file in deploy/secrets except the README out of git', () => {
+    for (const file of readdirSync(repoPath('deploy/secrets'))) {
+      if (file === 'README.md') continue;
+      expect(isGitIgnored(path.join('deploy/secrets', file)), `deploy/secrets/${file}`).toBe(true);
+    }
+    expect(isGitIgnored('deploy/secrets/README.md')).toBe(false);
+    expect(isGitIgnored('deploy/config/rotations.yaml')).toBe(true);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+  const runtime = stages.at(-1)!;
+
+  it('copies only sources that exist and that .dockerignore lets into the build context', () => {
+    for (const stage of stages) {
+      for (const { keyword, args } of stage.instructions) {
+        if ((keyword !== 'COPY' && keyword !== 'ADD') || args.includes('--from=')) continue;
+        const parts = args.split(/\s+/).filter((part) => !part.startsWith('--'));
+        for (const source of parts.slice(0, -1)) {
+          expect(existsSync(repoPath(source)), `COPY source ${source}`).toBe(true);
+          expect(isDockerIgnored(source), `COPY source ${source} is excluded by .dockerignore`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('keeps secrets and local state out of the build context', () => {
+    for (const excluded of ['.git', 'node_modules', '.data', 'deploy/secrets/codec-keyring.json', '.env']) {
+      expect(isDockerIgnored(excluded), excluded).toBe(true);
+    }
+  });
+
+  it('refers only to stages defined above and to pinned base images', () => {
+    const args = dockerfileArgDefaults();
+    const seen = new Set<string>();
+    for (const stage of stages) {
+      const image = stage.from.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args.get(name) ?? '');
+      if (!seen.has(image)) {
+        expect(image, `base image of stage ${stage.name ?? '(unnamed)'}`).toMatch(/^[^:@]+[:@][^:]+$/);
+        expect(image).not.toMatch(/:latest$/);
+      }
+      for (const { args: copyArgs } of stage.instructions.filter((i) => i.keyword === 'COPY')) {
+        const from = /--from=(\S+)/.exec(copyArgs)?.[1];
+        if (from !== undefined) expect([...seen], `COPY --from=${from}`).toContain(from);
+      }
+      if (stage.name) seen.add(stage.name);
+    }
+  });
+
+  it('runs as a non-root user', () => {
+    const user = runtime.instructions.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+  });
+
+  it('starts the key-rotator CLI with the worker command by default', () => {
+    const entrypoint = execForm(runtime.instructions.find((i) => i.keyword === 'ENTRYPOINT')!.args);
+    expect(entrypoint).toEqual(['node', 'bin/key-rotator.js']);
+    expect(existsSync(repoPath(entrypoint[1]!)), 'bin/key-rotator.js').toBe(true);
+    const command = execForm(runtime.instructions.find((i) => i.keyword === 'CMD')!.args);
+    expect(command).toEqual(['worker']);
+    expect([...cliCommandNames()]).toContain('worker');
+  });
+
+  it('points the worker at the workflow bundle the build stage writes', () => {
+    const env = runtime.instructions
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
+    const bundle = /KEY_ROTATOR_WORKFLOW_BUNDLE=(\S+)/.exec(env)?.[1];
+    expect(bundle).toBe('/app/dist/workflow-bundle.js');
+    const build = stages.find((s) => s.instructions.some((i) => i.args.includes('build-workflow-bundle.ts')));
+    expect(build?.instructions.map((i) => i.args).join('\n')).toContain(
+      'scripts/build-workflow-bundle.ts dist/workflow-bundle.js',
+    );
+    expect(codeReadsEnv('KEY_ROTATOR_WORKFLOW_BUNDLE')).toBe(true);
+  });
+});
+
+describe('the container health probe (deploy/healthcheck.js)', () => {
+  let metrics: Server;
+  let metricsPort: number;
+
+  beforeAll(async () => {
+    metrics = createServer((request, response) => {
+      response.writeHead(request.url === '/metrics' ? 200 : 404).end('# metrics\n');
+    });
+    await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+    metricsPort = (metrics.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => metrics.close(resolve));
+  });
+
+  async function probe(args: string[], env: Record<string, string> = {}): Promise<number> {
+    const { KEY_ROTATOR_METRICS_ADDRESS: _ignored, ...inherited } = process.env;
+    try {
+      await run(process.execPath, [repoPath('deploy/healthcheck.js'), ...args], {
+        env: { ...inherited, ...env },
+        timeout: 20_000,
+      });
+      return 0;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return typeof code === 'number' ? code : -1;
+    }
+  }
+
+  it('reports healthy when the worker serves metrics on a wildcard bind address', async () => {
+    expect(await probe([], { KEY_ROTATOR_METRICS_ADDRESS: `0.0.0.0:${metricsPort}` })).toBe(0);
+  });
+
+  it('reports unhealthy when nothing serves metrics', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    expect(await probe([], { KEY_ROTATOR_METRICS_ADDRESS: `127.0.0.1:${port}` })).toBe(1);
+  });
+
+  it('reports healthy without a metrics address, when there is nothing to probe', async () => {
+    expect(await probe([])).toBe(0);
+  });
+
+  it('checks a TCP port for services without metrics', async () => {
+    expect(await probe(['--tcp', String(metricsPort)])).toBe(0);
+  });
+});
+
+describe('the namespace job (deploy/temporal/create-namespace.sh)', () => {
+  let toolsDir: string;
+
+  beforeAll(() => {
+    // The admin-tools image has `temporal` and `nc`; here: the test's CLI and a tiny nc stand-in.
+    toolsDir = mkdtempSync(path.join(tmpdir(), 'namespace-job-'));
+    const nc = path.join(toolsDir, 'nc');
+    writeFileSync(
+      nc,
+      `#!${process.execPath}\n` +
+        'const [host, port] = process.argv.slice(-2);\n' +
+        "const socket = require('node:net').connect({ host, port: Number(port), timeout: 10000 });\n" +
+        "socket.on('connect', () => process.exit(0));\n" +
+        "socket.on('error', () => process.exit(1));\n" +
+        "socket.on('timeout', () => process.exit(1));\n",
+    );
+    chmodSync(nc, 0o755);
+  });
+  afterAll(() => {
+    rmSync(toolsDir, { recursive: true, force: true });
+  });
+
+  it('creates the namespace with the search attributes, and can run again', async () => {
+    const cli = inject('temporalCliPath');
+    const address = inject('temporalAddress');
+    const namespace = `deploy-test-${Date.now()}`;
+    const env = {
+      ...process.env,
+      PATH: [toolsDir, path.dirname(cli), process.env.PATH].join(path.delimiter),
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      NAMESPACE_RETENTION: '2d',
+    };
+    const script = repoPath('deploy/temporal/create-namespace.sh');
+    await run('sh', [script], { env, timeout: 90_000 });
+    const again = await run('sh', [script], { env, timeout: 90_000 });
+    expect(again.stdout).toContain(`namespace ${namespace} exists`);
+
+    const { stdout } = await run(cli, [
+      'operator',
+      'search-attribute',
+      'list',
+      '--namespace',
+      namespace,
+      '--address',
+      address,
+      '--output',
+      'json',
+    ]);
+    const listed = z.object({ customAttributes: z.record(z.string(), z.string()) }).parse(JSON.parse(stdout));
+    for (const name of Object.keys(SEARCH_ATTRIBUTES)) {
+      expect(listed.customAttributes[name], name).toMatch(/KEYWORD/i);
+    }
+  });
+
+  it('is valid POSIX sh, like the schema job', async () => {
+    for (const script of ['deploy/temporal/create-namespace.sh', 'deploy/temporal/setup-postgres.sh']) {
+      await expect(run('sh', ['-n', repoPath(script)])).resolves.toBeDefined();
+    }
+  });
+});

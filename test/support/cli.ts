@@ -1,0 +1,146 @@
+/**
+ * Runs the real `key-rotator` binary (node bin/key-rotator.js) against the shared Temporal dev
+ * server, and gives tests a client that decodes what the CLI encrypted.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { inject } from 'vitest';
+import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { parseKeyring } from '../../src/codec/keyring.js';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { temporal } from '@temporalio/proto';
+import { rotationScheduleId, SEARCH_ATTRIBUTES } from '../../src/workflows/messages.js';
+
+export const KEY_ROTATOR_BIN = fileURLToPath(new URL('../../bin/key-rotator.js', import.meta.url));
+
+/** One codec keyring for every CLI test file: schedules outlive a test file on the shared server. */
+export const CLI_TEST_KEYRING = JSON.stringify({
+  active: 'cli-tests',
+  keys: { 'cli-tests': Buffer.alloc(32, 7).toString('base64') },
+});
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment the binary gets: the test process's, minus every Temporal, rotator and
+ * OpenRouter setting, plus the shared dev server, the test keyring and `extra`.
+ */
+export function cliEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(TEMPORAL_|KEY_ROTATOR_|OPENROUTER_)/.test(name)) env[name] = value;
+  }
+  Object.assign(env, {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    KEY_ROTATOR_CODEC_KEY: CLI_TEST_KEYRING,
+    // Keeps a developer's ~/.config/temporalio/temporal.toml out of the tests.
+    TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml',
+  });
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export interface RunCliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** @default 60000 */
+  timeoutMs?: number;
+}
+
+/** Runs `key-rotator <args>`; resolves with its exit code and output (it never rejects on exit codes). */
+export function runKeyRotator(args: string[], options: RunCliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [KEY_ROTATOR_BIN, ...args],
+      {
+        env: cliEnvironment(options.env),
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 8 << 20,
+      },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`key-rotator ${args.join(' ')} did not finish: ${error.message}\n${stderr}`));
+          return;
+        }
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Parses the stdout of a `--json` run, with the whole run in the error when it is not JSON. */
+export function jsonOf<T>(run: CliRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+}
+
+/** A client on the shared dev server with the CLI tests' codec, and a way to close it. */
+export async function connectCliTestClient(
+  namespace: string = inject('temporalNamespace'),
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const codec = new EncryptionCodec(parseKeyring(CLI_TEST_KEYRING, 'cli test keyring'));
+  const client = new Client({
+    connection,
+    namespace,
+    dataConverter: { payloadCodecs: [codec] },
+  });
+  return { client, close: () => connection.close() };
+}
+
+export async function scheduleExists(client: Client, name: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(rotationScheduleId(name)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** A rotation name no other test (or earlier run) uses: `<prefix>-<8 hex>`. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A fresh namespace on the shared dev server, with our search attributes: tests of `apply --prune`
+ * run there, so they cannot delete the schedules of other tests.
+ */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const namespace = uniqueName(prefix);
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        Object.keys(SEARCH_ATTRIBUTES).map((name) => [
+          name,
+          temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
+    });
+  } finally {
+    await connection.close();
+  }
+  return namespace;
+}
