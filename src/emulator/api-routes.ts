@@ -139,7 +139,7 @@ async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
   if (expiresAt !== null && expiresAt.getTime() <= ctx.now().getTime()) {
     return error(400, 'Invalid request parameters: expires_at must be in the future');
   }
-  const record = ctx.store.create({
+  const { record, key } = ctx.store.create({
     name: b.name,
     limit: b.limit,
     limitReset: b.limit_reset,
@@ -149,7 +149,7 @@ async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
     creatorUserId: b.creator_user_id,
   });
   if (ctx.faults.takeCreateDrop()) return 'drop';
-  return json(201, { data: keyRecordJson(ctx.store, record), key: record.key });
+  return json(201, { data: keyRecordJson(ctx.store, record), key });
 }
 
 async function updateKey(ctx: ApiContext, req: ApiRequest, record: EmulatedKey): Promise<Reply> {

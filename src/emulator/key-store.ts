@@ -2,6 +2,10 @@
  * The emulator's accounts: normal API keys with OpenRouter's semantics (hash = sha256 of the key,
  * masked label, newest-first listing, workspaces, spending windows, expiry). Deleted keys are kept
  * (flagged) so tests can see what happened to them.
+ *
+ * The secret itself is never kept: it is handed out once, at creation, and callers are recognised
+ * by the sha256 hash of their bearer (as OpenRouter identifies keys), so the state can be saved to
+ * disk without holding a usable key.
  */
 import { randomBytes } from 'node:crypto';
 import { hashOfKey } from '../openrouter/hash.js';
@@ -19,7 +23,7 @@ export function generateOpenRouterKey(): string {
 }
 
 export interface EmulatedKey {
-  readonly key: string;
+  /** sha256 hex of the full key string: the only trace of the secret the emulator keeps. */
   readonly hash: string;
   readonly label: string;
   readonly createdAt: Date;
@@ -66,12 +70,16 @@ export class KeyStore {
   readonly #byHash = new Map<string, EmulatedKey>();
   #sequence = 0;
 
-  constructor(private readonly now: () => Date) {}
+  /** `onChange` runs after every change to a key (to persist the state). */
+  constructor(
+    private readonly now: () => Date,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
-  create(params: NewKeyParams): EmulatedKey {
+  /** Creates a key; its secret is returned here and nowhere else. */
+  create(params: NewKeyParams): { record: EmulatedKey; key: string } {
     const key = generateOpenRouterKey();
     const record: EmulatedKey = {
-      key,
       hash: hashOfKey(key),
       label: labelOfKey(key),
       createdAt: params.createdAt ?? this.now(),
@@ -90,7 +98,15 @@ export class KeyStore {
       deletedAt: null,
     };
     this.#byHash.set(record.hash, record);
-    return record;
+    this.onChange();
+    return { record, key };
+  }
+
+  /** Replaces every key with `records` (a saved state); no change notification. */
+  load(records: readonly EmulatedKey[]): void {
+    this.#byHash.clear();
+    for (const record of records) this.#byHash.set(record.hash, record);
+    this.#sequence = Math.max(0, ...records.map((r) => r.sequence));
   }
 
   /** A key that has not been deleted. */
@@ -101,8 +117,7 @@ export class KeyStore {
 
   /** The key whose secret is `secret` (deleted ones included), by its hash as OpenRouter does. */
   findBySecret(secret: string): EmulatedKey | undefined {
-    const record = this.#byHash.get(hashOfKey(secret));
-    return record?.key === secret ? record : undefined;
+    return this.#byHash.get(hashOfKey(secret));
   }
 
   refusalOf(record: EmulatedKey): KeyRefusal | undefined {
@@ -132,15 +147,18 @@ export class KeyStore {
     if (patch.limitReset !== undefined) record.limitReset = patch.limitReset;
     if (patch.includeByokInLimit !== undefined) record.includeByokInLimit = patch.includeByokInLimit;
     record.updatedAt = this.now();
+    this.onChange();
   }
 
   delete(record: EmulatedKey): void {
     record.deletedAt = this.now();
+    this.onChange();
   }
 
   recordUsage(record: EmulatedKey, costUsd: number): void {
     addUsage(record.usage, costUsd, this.now());
     record.requestCount += 1;
+    this.onChange();
   }
 
   usageOf(record: EmulatedKey, window: UsageWindow | null): number {
@@ -155,5 +173,6 @@ export class KeyStore {
 
   clear(): void {
     this.#byHash.clear();
+    this.onChange();
   }
 }

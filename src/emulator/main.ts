@@ -14,6 +14,8 @@ export interface EmulatorCommandOptions {
   host: string;
   /** File holding the management key; created with a generated key (mode 0600) when missing. */
   managementKeyFile?: string;
+  /** Keeps the keys (never their secrets) in this file across restarts; see `EmulatorOptions.stateFile`. */
+  stateFile?: string;
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -41,7 +43,12 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions): Promise<
   const managementKey = opts.managementKeyFile
     ? await loadOrCreateManagementKey(opts.managementKeyFile)
     : undefined;
-  const emulator = await startEmulator({ port: opts.port, host: opts.host, managementKey });
+  const emulator = await startEmulator({
+    port: opts.port,
+    host: opts.host,
+    managementKey,
+    stateFile: opts.stateFile,
+  });
   console.log(`OpenRouter emulator listening on ${emulator.apiBaseUrl}`);
   if (!opts.managementKeyFile) {
     console.error('No --management-key-file given: the generated management key is not shown anywhere.');

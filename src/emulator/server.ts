@@ -10,6 +10,7 @@ import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply }
 import { type ActiveFaults, type FaultConfig, FaultInjector } from './faults.js';
 import { BodyTooLargeError, type Reply, bearerOf, json, readBody, send } from './http-io.js';
 import { KeyStore, generateOpenRouterKey } from './key-store.js';
+import { EmulatorStateWriter, readEmulatorState } from './state-file.js';
 import { type EmulatedKeySnapshot, errorJson, keySnapshot } from './wire-format.js';
 
 export type { FaultConfig } from './faults.js';
@@ -28,6 +29,13 @@ export interface EmulatorOptions {
   seed?: number;
   /** Cost counted on a key per chat completion, in USD. @default 0.0001 */
   costPerRequestUsd?: number;
+  /**
+   * Keeps the keys in this JSON file (mode 0600): loaded at start, saved atomically after every
+   * change, so a restarted emulator resumes. It holds no secret (keys by hash and label only);
+   * keep the management key in its own file. Faults and the request log are not kept.
+   * @default undefined (in memory only)
+   */
+  stateFile?: string;
 }
 
 /** One `/api/v1` request as the emulator answered it; status 0 means the connection was dropped. */
@@ -73,6 +81,7 @@ export interface RunningEmulator {
   snapshot(): EmulatorStateSnapshot;
   /** Forgets every key, fault and logged request; the management key stays. */
   reset(): void;
+  /** Stops listening; with `stateFile`, resolves once the last change is saved. */
   stop(): Promise<void>;
 }
 
@@ -85,7 +94,11 @@ function delay(ms: number): Promise<void> {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const managementKey = options.managementKey ?? generateOpenRouterKey();
   const now = () => new Date();
-  const store = new KeyStore(now);
+  const stateFile = options.stateFile;
+  const writer = stateFile ? new EmulatorStateWriter(stateFile, () => store.all()) : undefined;
+  const store = new KeyStore(now, () => writer?.save());
+  const saved = stateFile ? await readEmulatorState(stateFile) : undefined;
+  if (saved) store.load(saved);
   const faults = new FaultInjector(options.seed ?? 1);
   if (options.faults) faults.set(options.faults);
   let requests: RequestLogEntry[] = [];
@@ -99,8 +112,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 
   const seedKey = (params: SeedKeyParams | SeedKeyOptions) => {
-    const record = store.create(params);
-    return { key: record.key, hash: record.hash };
+    const { record, key } = store.create(params);
+    return { key, hash: record.hash };
   };
   const snapshot = (): EmulatorStateSnapshot => ({
     keys: store.all().map((k) => keySnapshot(store, k)),
@@ -203,7 +216,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.close((err) => (err ? reject(err) : resolve()));
         // Keep-alive connections (fetch keeps them) would hold close() open.
         server.closeAllConnections();
-      });
+      }).then(() => writer?.flush());
       return stopped;
     },
   };

@@ -1,0 +1,54 @@
+/**
+ * The environment the demo's worker and CLI run with: the user's, minus any Temporal connection
+ * settings (the demo runs its own server; a TEMPORAL_API_KEY for Temporal Cloud in the shell would
+ * turn TLS on against it), plus the local server's address, the data folder's codec keyring and
+ * whatever the OpenRouter side needs.
+ */
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CODEC_KEY_ENV, CODEC_KEY_FILE_ENV, generateKeyringJson } from '../codec/keyring.js';
+
+/** Variables of the Temporal CLI itself that are not connection settings. */
+const KEPT_TEMPORAL_VARIABLES = new Set(['TEMPORAL_CLI_PATH']);
+/** Set by the demo's own Runtime (worker-runtime.ts); runWorker would install a second one. */
+const DROPPED_VARIABLES = new Set(['KEY_ROTATOR_METRICS_ADDRESS']);
+
+export interface DemoEnvironmentOptions {
+  /** The user's environment. */
+  base: NodeJS.ProcessEnv;
+  /** The demo server's gRPC address. */
+  temporalAddress: string;
+  /** Added last (codec key file, management key file …). */
+  extra: Record<string, string>;
+}
+
+export function demoEnvironment(options: DemoEnvironmentOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(options.base)) {
+    if (DROPPED_VARIABLES.has(name)) continue;
+    if (!name.startsWith('TEMPORAL_') || KEPT_TEMPORAL_VARIABLES.has(name)) env[name] = value;
+  }
+  return {
+    ...env,
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    ...options.extra,
+  };
+}
+
+/**
+ * The payload codec key for the demo: the user's (`KEY_ROTATOR_CODEC_KEY[_FILE]`) when set, else
+ * `file` in the data folder, created 0600 with a fresh key on first start. Returns the variables
+ * to add (none when the user's key is used).
+ */
+export async function demoCodecKey(base: NodeJS.ProcessEnv, file: string): Promise<Record<string, string>> {
+  if (base[CODEC_KEY_ENV] || base[CODEC_KEY_FILE_ENV]) return {};
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(file, generateKeyringJson('dev'), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  await chmod(file, 0o600);
+  return { [CODEC_KEY_FILE_ENV]: file };
+}
