@@ -72,6 +72,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
         ? { workflowBundle: { codePath: env.KEY_ROTATOR_WORKFLOW_BUNDLE } }
         : {}),
     });
+    if (options.signal?.aborted) return;
     options.signal?.addEventListener('abort', () => workers.shutdown(), { once: true });
     console.log(
       `key-rotator worker polling task queue ${taskQueue} on ${connectionOptions.address ?? '127.0.0.1:7233'}` +

@@ -21,7 +21,9 @@ async function codecServerToken(env: NodeJS.ProcessEnv): Promise<string | undefi
   try {
     return (await readFile(file, 'utf8')).trim() || undefined;
   } catch (err) {
-    throw new ConfigError(`KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE=${file}: cannot read (${(err as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      `KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE=${file}: cannot read (${(err as NodeJS.ErrnoException).code})`,
+    );
   }
 }
 

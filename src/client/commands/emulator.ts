@@ -12,8 +12,14 @@ export function registerEmulatorCommand(program: Command): void {
       '--management-key-file <path>',
       'file holding the management key; created with a fresh key (mode 0600) when missing',
     )
-    .action(async (options: { port: number; host: string; managementKeyFile?: string }) => {
-      const { runEmulatorCommand } = await import('../../emulator/main.js');
-      await runEmulatorCommand(options);
-    });
+    .option(
+      '--state-file <path>',
+      'keep the keys (hashes and labels, never secrets) in this file across restarts',
+    )
+    .action(
+      async (options: { port: number; host: string; managementKeyFile?: string; stateFile?: string }) => {
+        const { runEmulatorCommand } = await import('../../emulator/main.js');
+        await runEmulatorCommand(options);
+      },
+    );
 }
