@@ -14,7 +14,7 @@ import { nextRotationTime } from '../src/config/rotation-due.js';
 import type { RotationConfig } from '../src/config/schema.js';
 import { labelOfKey } from '../src/redact.js';
 import type { RotationWorkers } from '../src/rotation-worker.js';
-import { endGraceSignal, rotationWorkflowId, type RotationResult } from '../src/workflows/messages.js';
+import { rotationWorkflowId, type RotationResult } from '../src/workflows/messages.js';
 import { jsonOf, runKeyRotator, uniqueName } from './support/cli.js';
 import { waitFor } from './support/net.js';
 import {
@@ -194,9 +194,14 @@ describe('key-rotator with a running worker', () => {
     });
 
     // Let it finish without waiting an hour.
+    const ended = await cli('end-grace', name);
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(ended.stdout).toContain(`Ended the grace period of ${name}`);
     const handle = h.client.workflow.getHandle(rotationWorkflowId(name));
-    await handle.signal(endGraceSignal);
     const result = (await handle.result()) as RotationResult;
+    const again = await cli('end-grace', name);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no rotation of ${name} is running`);
     expect(result.outcome).toBe('succeeded');
 
     const history = await waitFor(

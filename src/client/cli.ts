@@ -10,6 +10,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './cli-errors
 import { registerApplyCommand } from './commands/apply.js';
 import { registerCodecServerCommand } from './commands/codec-server.js';
 import { registerEmulatorCommand } from './commands/emulator.js';
+import { registerEndGraceCommand } from './commands/end-grace.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerListCommand } from './commands/list.js';
 import { registerPauseResumeCommands } from './commands/pause-resume.js';
@@ -39,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerHistoryCommand(program, ctx);
   registerRotateCommand(program, ctx);
   registerPauseResumeCommands(program, ctx);
+  registerEndGraceCommand(program, ctx);
   registerWorkerCommand(program, ctx);
   registerCodecServerCommand(program, ctx);
   registerEmulatorCommand(program);
