@@ -44,6 +44,8 @@ export interface RequestLogEntry {
   /** Path and query, e.g. `/api/v1/keys?offset=100`. */
   path: string;
   status: number;
+  /** When the request arrived (ms since the epoch): lets benchmarks measure request rates. */
+  receivedAt: number;
 }
 
 /** Everything the emulator knows, except secrets: no key appears here. */
@@ -163,8 +165,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const method = req.method ?? 'GET';
     if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+      const receivedAt = Date.now();
       const reply = await apiWithFaults(req, url);
-      logRequest({ method, path: url.pathname + url.search, status: reply === 'drop' ? 0 : reply.status });
+      logRequest({
+        method,
+        path: url.pathname + url.search,
+        status: reply === 'drop' ? 0 : reply.status,
+        receivedAt,
+      });
       send(res, reply);
       return;
     }
