@@ -9,8 +9,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationConfig } from '../src/config/schema.js';
 import { hashOfKey } from '../src/openrouter/hash.js';
-import { rotationNameKey, rotationWorkflowId } from '../src/workflows/messages.js';
-import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
 import { startInfisicalFake, type InfisicalFake } from './support/infisical-fake.js';
 import { startMotoServer, type MotoServer } from './support/moto-server.js';
 import { startOpenBaoServer, type OpenBaoServer } from './support/openbao-server.js';
@@ -120,12 +118,7 @@ async function setUp(
 async function run(rotation: RotationConfig) {
   const worker = await h.worker();
   return worker.runUntil(async () => {
-    const handle = await h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-      taskQueue: h.taskQueue,
-      workflowId: rotationWorkflowId(rotation.name),
-      args: [{ rotation }],
-      typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-    });
+    const handle = await h.startRotation(rotation);
     return handle.result().catch((e: unknown) => e as Error);
   });
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashOfKey } from '../src/openrouter/hash.js';
-import { rotationNameKey, rotationWorkflowId, statusQuery } from '../src/workflows/messages.js';
+import { statusQuery } from '../src/workflows/messages.js';
 import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 
@@ -66,12 +66,7 @@ async function waitUntil(
 
 function start(name: string, grace: string, file: string): Promise<WorkflowHandle<typeof rotationWorkflow>> {
   const rotation = h.rotation(name, { gracePeriod: grace }, [file]);
-  return h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-    taskQueue: h.taskQueue,
-    workflowId: rotationWorkflowId(name),
-    args: [{ rotation }],
-    typedSearchAttributes: [{ key: rotationNameKey, value: name }],
-  });
+  return h.startRotation(rotation);
 }
 
 function expectExactlyOneLiveKeyIn(name: string, stored: string, oldHash: string) {

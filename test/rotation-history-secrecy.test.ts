@@ -2,8 +2,6 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { EncryptionCodec } from '../src/codec/encryption-codec.js';
-import { rotationNameKey, rotationWorkflowId } from '../src/workflows/messages.js';
-import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
 import { encodingsOf, payloadsIn } from './support/history-payloads.js';
 import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 
@@ -21,12 +19,7 @@ describe('workflow history secrecy', () => {
     const rotation = h.rotation('secrecy', {}, ['secret.env']);
     const worker = await h.worker();
     const handle = await worker.runUntil(async () => {
-      const started = await h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: rotationWorkflowId(rotation.name),
-        args: [{ rotation, options: {} }],
-        typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-      });
+      const started = await h.startRotation(rotation);
       await started.result();
       return started;
     });

@@ -12,14 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import {
-  pauseSignal,
-  resumeSignal,
-  rotationNameKey,
-  rotationWorkflowId,
-  statusQuery,
-} from '../src/workflows/messages.js';
-import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
+import { pauseSignal, resumeSignal, statusQuery } from '../src/workflows/messages.js';
 import { createRotationHarness, workflowBundle } from './support/rotation-harness.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/rotation-history.json', import.meta.url));
@@ -33,12 +26,7 @@ describe('rotation workflow determinism', () => {
       const rotation = h.rotation('replay', { gracePeriod: '2s' }, ['replay.env']);
       const worker = await h.worker();
       const history = await worker.runUntil(async () => {
-        const handle = await h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-          taskQueue: h.taskQueue,
-          workflowId: rotationWorkflowId(rotation.name),
-          args: [{ rotation }],
-          typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-        });
+        const handle = await h.startRotation(rotation);
         for (let i = 0; i < 300 && (await handle.query(statusQuery)).step !== 'grace'; i++) {
           await new Promise((r) => setTimeout(r, 100));
         }

@@ -2,12 +2,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationConfig } from '../src/config/schema.js';
 import { hashOfKey } from '../src/openrouter/hash.js';
-import {
-  endGraceSignal,
-  rotationNameKey,
-  rotationWorkflowId,
-  statusQuery,
-} from '../src/workflows/messages.js';
+import { endGraceSignal, statusQuery } from '../src/workflows/messages.js';
 import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 
@@ -44,12 +39,7 @@ function startConsumer(file: string, follows: boolean) {
 }
 
 function start(rotation: RotationConfig): Promise<WorkflowHandle<typeof rotationWorkflow>> {
-  return h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-    taskQueue: h.taskQueue,
-    workflowId: rotationWorkflowId(rotation.name),
-    args: [{ rotation }],
-    typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-  });
+  return h.startRotation(rotation);
 }
 
 async function waitForStep(handle: WorkflowHandle, step: string): Promise<void> {

@@ -8,8 +8,6 @@ import {
   endGraceSignal,
   pauseSignal,
   resumeSignal,
-  rotationNameKey,
-  rotationWorkflowId,
   statusQuery,
   type RotationOptions,
 } from '../src/workflows/messages.js';
@@ -30,12 +28,7 @@ function start(
   rotation: RotationConfig,
   options: RotationOptions = {},
 ): Promise<WorkflowHandle<typeof rotationWorkflow>> {
-  return h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-    taskQueue: h.taskQueue,
-    workflowId: rotationWorkflowId(rotation.name),
-    args: [{ rotation, options }],
-    typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-  });
+  return h.startRotation(rotation, options);
 }
 
 async function waitForStep(handle: WorkflowHandle, step: string, timeoutMs = 60_000): Promise<void> {

@@ -1,8 +1,6 @@
 import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/dev/temporal-dev-server.js';
-import { rotationNameKey, rotationWorkflowId } from '../src/workflows/messages.js';
-import type { rotationWorkflow } from '../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 
 let h: RotationHarness;
@@ -32,12 +30,7 @@ describe('worker metrics', () => {
     const rotation = h.rotation('metrics', {}, ['metrics.env']);
     const worker = await h.worker();
     const text = await worker.runUntil(async () => {
-      const handle = await h.client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: rotationWorkflowId(rotation.name),
-        args: [{ rotation }],
-        typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
-      });
+      const handle = await h.startRotation(rotation);
       await handle.result();
       // The exporter is scraped from the runtime's last snapshot; give it a moment.
       let body = '';

@@ -3,9 +3,11 @@
  * loopback only, our search attributes registered, a bounded readiness poll, stopped by PID.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
+import { freePort, stopProcess } from './local-process.js';
+
+export { freePort, stopProcess };
 
 const run = promisify(execFile);
 
@@ -32,19 +34,6 @@ export interface RunningDevServer {
   uiUrl?: string;
   pid: number;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (bind to 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<RunningDevServer> {
@@ -107,14 +96,4 @@ async function waitForHealth(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`temporal dev server at ${address} not healthy after ${timeoutMs} ms: ${lastError}`);
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
-export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

@@ -31,6 +31,20 @@ export interface HttpContext {
   timeoutMs: number;
 }
 
+/** The HTTP context of a destination, from its optional test hooks (fetch, timeout). */
+export function httpContext(
+  destination: string,
+  service: string,
+  deps: { fetch?: FetchLike; requestTimeoutMs?: number },
+): HttpContext {
+  return {
+    destination,
+    service,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    timeoutMs: deps.requestTimeoutMs ?? 30_000,
+  };
+}
+
 /** Sends the request; any answer is returned (whatever the status), no answer throws a retryable error. */
 export async function requestJson(ctx: HttpContext, request: JsonRequest): Promise<JsonResponse> {
   let response: Response;

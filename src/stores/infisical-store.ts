@@ -12,6 +12,7 @@ import { resolveSecretRef, type SecretRefDeps } from '../config/secret-ref.js';
 import { DestinationApprovalPendingError, DestinationAuthError, DestinationError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import {
+  httpContext,
   requestJson,
   unexpectedStatus,
   type FetchLike,
@@ -80,12 +81,7 @@ export class InfisicalSecretStore implements SecretStore {
   ) {
     this.description = describeInfisicalDestination(config);
     this.now = deps.now ?? Date.now;
-    this.http = {
-      destination: this.description,
-      service: 'Infisical',
-      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-      timeoutMs: deps.requestTimeoutMs ?? 30_000,
-    };
+    this.http = httpContext(this.description, 'Infisical', deps);
   }
 
   async read(): Promise<StoredSecret | null> {

@@ -12,6 +12,7 @@ import { resolveSecretRef, type SecretRefDeps } from '../config/secret-ref.js';
 import { DestinationAuthError, DestinationConflictError, DestinationError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import {
+  httpContext,
   requestJson,
   unexpectedStatus,
   type FetchLike,
@@ -81,12 +82,7 @@ export class VaultSecretStore implements SecretStore {
   ) {
     this.description = describeVaultDestination(config);
     this.now = deps.now ?? Date.now;
-    this.http = {
-      destination: this.description,
-      service: 'Vault',
-      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-      timeoutMs: deps.requestTimeoutMs ?? 30_000,
-    };
+    this.http = httpContext(this.description, 'Vault', deps);
   }
 
   async read(): Promise<StoredSecret | null> {

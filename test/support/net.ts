@@ -4,7 +4,6 @@
  */
 import { type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,18 +22,8 @@ export function venvTool(name: string): string {
   return file;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (listen on port 0, read it, close). */
-export async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port that was free on 127.0.0.1 a moment ago; the same helper the dev tooling uses. */
+export { freePort as findFreePort, stopProcess as stopChildProcess } from '../../src/dev/local-process.js';
 
 export interface WaitForOptions {
   /** Give up after this long. @default 30000 */
@@ -73,16 +62,6 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
-export async function stopChildProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**

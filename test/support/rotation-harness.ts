@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -18,6 +18,8 @@ import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { createRotationWorkers, WORKFLOWS_PATH, type RotationWorkers } from '../../src/rotation-worker.js';
+import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';
+import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 
 export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';
 
@@ -51,6 +53,11 @@ export interface RotationHarness {
   rotation(name: string, overrides?: Partial<Record<string, unknown>>, files?: string[]): RotationConfig;
   /** A worker in this process with the real activities. */
   worker(): Promise<RotationWorkers>;
+  /** Starts a rotation the way `key-rotator rotate` does: fixed workflow id, search attribute. */
+  startRotation(
+    rotation: RotationConfig,
+    options?: RotationOptions,
+  ): Promise<WorkflowHandle<typeof rotationWorkflow>>;
   /** Seeds a key "created by hand" at the emulator and writes it into the given files. */
   adoptKey(files: string[]): Promise<{ key: string; hash: string }>;
   /** Keys that exist and are not deleted at the emulator. */
@@ -120,6 +127,14 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
         dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env: workerEnv }),
         workflowBundle: await workflowBundle(),
         openRouterRequestsPerSecond: 50,
+      });
+    },
+    startRotation(rotation, options = {}) {
+      return client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
+        taskQueue,
+        workflowId: rotationWorkflowId(rotation.name),
+        args: [{ rotation, options }],
+        typedSearchAttributes: [{ key: rotationNameKey, value: rotation.name }],
       });
     },
     async adoptKey(files) {
