@@ -246,6 +246,54 @@ describe('rotation workflow', () => {
     expect(h.emulator.snapshot().keys.length).toBe(before);
   });
 
+  it('bootstraps destinations that hold no key yet: creates and stores one, deletes nothing', async () => {
+    const rotation = h.rotation('bootstrap', {}, ['fresh.env']);
+    const before = h.liveKeys().length;
+    const worker = await h.worker();
+    const result = await worker.runUntil(async () => (await start(rotation)).result());
+    expect(result.outcome).toBe('succeeded');
+    expect(result.oldKeyHash).toBeUndefined();
+    expect(result.warnings.join(' ')).toContain('no destination holds a key yet');
+    const stored = (await h.readKeyFrom('fresh.env'))!;
+    expect(h.liveKeys().map((k) => k.hash)).toContain(hashOfKey(stored));
+    expect(h.liveKeys().length).toBe(before + 1);
+  });
+
+  it('on a failed first rotation, keeps the new key alive where a destination already holds it', async () => {
+    const infisical = await startInfisicalFake({
+      clientId: 'boot-id',
+      clientSecret: 'boot-secret-123',
+      projects: { p2: ['prod'] },
+    });
+    try {
+      infisical.requireApproval = true;
+      h.workerEnv.BOOT_CLIENT_ID = 'boot-id';
+      h.workerEnv.BOOT_CLIENT_SECRET = 'boot-secret-123';
+      const rotation = h.rotation('bootfail', {
+        destinations: [
+          { type: 'file', path: join(h.dir, 'boot.env') },
+          {
+            type: 'infisical',
+            siteUrl: infisical.siteUrl,
+            projectId: 'p2',
+            environment: 'prod',
+            auth: { clientId: { env: 'BOOT_CLIENT_ID' }, clientSecret: { env: 'BOOT_CLIENT_SECRET' } },
+          },
+        ],
+      });
+      const worker = await h.worker();
+      const error = await worker.runUntil(async () =>
+        (await start(rotation)).result().catch((e: unknown) => e),
+      );
+      const message = String((error as WorkflowFailedError).cause?.message);
+      expect(message).toMatch(/could not be fully undone.*keeps the new one.*new key was kept/);
+      const stored = (await h.readKeyFrom('boot.env'))!;
+      expect(h.liveKeys().map((k) => k.hash)).toContain(hashOfKey(stored));
+    } finally {
+      await infisical.stop();
+    }
+  });
+
   it('runs one rotation per key at a time', async () => {
     await h.adoptKey(['single.env']);
     const rotation = h.rotation('single', { gracePeriod: '1h' }, ['single.env']);

@@ -250,14 +250,21 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     enterStep('store');
     for (const [index, destination] of rotation.destinations.entries()) {
       // Registered before the write: a write whose reply was lost may still have happened.
-      if (sealedOldKey) {
-        const restoreValue = sealedOldKey;
-        compensations.unshift({
-          what: `restore destination #${index + 1} (${destination.type})`,
-          undo: async () =>
-            void (await persistentDestinations.writeDestination(rotation, index, restoreValue, 'restore')),
-        });
-      }
+      const restoreValue = sealedOldKey;
+      compensations.unshift({
+        what: `restore destination #${index + 1} (${destination.type})`,
+        undo: async () => {
+          if (!restoreValue) {
+            // A first rotation has no old key to put back: a destination that got the new key
+            // keeps it, and the new key must then stay alive.
+            const { readings } = await persistentDestinations.readDestinations(rotation);
+            if (readings[index]?.hash === newKey.hash)
+              throw new Error('it held no key before, so it keeps the new one');
+            return;
+          }
+          await persistentDestinations.writeDestination(rotation, index, restoreValue, 'restore');
+        },
+      });
       await destinations.writeDestination(rotation, index, newKey.sealedKey, 'store');
     }
 
