@@ -59,6 +59,8 @@ describe('rotation workflow', () => {
     expect(result.newKey?.hash).toBe(hashOfKey(stored!));
     expect(result.oldKeyHash).toBe(old.hash);
     expect(result.oldKeyDeleted).toBe(true);
+    // No doubts: the new key's hash is sha256 of the key, destinations agreed, nothing was held.
+    expect(result.warnings).toEqual([]);
     expect(result.destinations).toHaveLength(1);
     expect(result.steps.map((s) => s.step)).toEqual([
       'preflight',

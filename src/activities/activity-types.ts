@@ -25,6 +25,11 @@ export interface CreatedKeyInfo {
   sealedKey: SealedSecret;
   /** Keys of earlier attempts of this run whose create response was lost, deleted before creating. */
   removedOrphans: number;
+  /**
+   * Whether OpenRouter's hash of the new key is sha256 of the key, as its docs imply. Later
+   * rotations find the active key's record by that hash; false means they cannot.
+   */
+  hashIsSha256OfKey: boolean;
 }
 
 /** What one destination holds now. */

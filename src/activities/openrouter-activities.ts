@@ -6,6 +6,7 @@ import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/ac
 import type { RotationConfig } from '../config/schema.js';
 import { ConfigError, VerificationError } from '../errors.js';
 import { OpenRouterAuthError, OpenRouterNotFoundError } from '../openrouter/errors.js';
+import { hashOfKey } from '../openrouter/hash.js';
 import type { KeyRecord } from '../openrouter/schemas.js';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage } from './activity-types.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -100,6 +101,7 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
         expiresAt: created.data.expiresAt,
         sealedKey: deps.sealer.seal(created.key),
         removedOrphans,
+        hashIsSha256OfKey: hashOfKey(created.key) === created.data.hash,
       };
     },
 

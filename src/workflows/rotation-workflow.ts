@@ -235,6 +235,12 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     status.newKeyLabel = created.label;
     status.newKeyHash = created.hash;
     upsertSearchAttributes([{ key: rotationNewKeyLabelKey, value: created.label }]);
+    if (!created.hashIsSha256OfKey) {
+      warn(
+        `OpenRouter's hash of the new key ${created.label} is not sha256 of the key: the next rotation will not ` +
+          'be able to confirm it as the active key. Please report this (OpenRouter changed its hash form).',
+      );
+    }
     if (created.removedOrphans > 0) {
       warn(
         `deleted ${created.removedOrphans} key(s) left by an earlier attempt whose create response was lost`,
