@@ -2,7 +2,7 @@
  * Small generic helpers for tests that run real servers: a free loopback port, a bounded poll,
  * stopping a child process by PID, and finding the project-local server binaries.
  */
-import { type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,9 @@ export function venvTool(name: string): string {
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago; the same helper the dev tooling uses. */
-export { freePort as findFreePort, stopProcess as stopChildProcess } from '../../src/dev/local-process.js';
+import { freePort, stopProcess } from '../../src/dev/local-process.js';
+
+export { freePort as findFreePort, stopProcess as stopChildProcess };
 
 export interface WaitForOptions {
   /** Give up after this long. @default 30000 */
@@ -74,4 +76,61 @@ export function killOnExit(child: ChildProcess): () => void {
   };
   process.once('exit', kill);
   return () => process.off('exit', kill);
+}
+
+export interface ServerProcessOptions {
+  /** Executable to run (see {@link venvTool}). */
+  binary: string;
+  args: string[];
+  /** Extra environment on top of this process's. */
+  env?: Record<string, string>;
+  /** Answers true once the server serves requests. */
+  ready: () => Promise<boolean>;
+  /** What is started, for messages, e.g. "moto server at http://127.0.0.1:1234". */
+  what: string;
+  /** @default 30000 */
+  startTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a test server process, waits (bounded) until `ready`, and returns how to stop it by PID.
+ * If it exits or never gets ready, it is stopped and the error carries the tail of its stderr.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const child = spawn(options.binary, options.args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  const output: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 50) output.shift();
+  });
+  const forget = killOnExit(child);
+  const stop = async () => {
+    forget();
+    await stopProcess(child);
+  };
+  try {
+    await waitFor(options.ready, {
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+      what: options.what,
+      abortIf: () => {
+        if (child.exitCode !== null) {
+          throw new Error(
+            `${path.basename(options.binary)} exited with code ${child.exitCode}: ${output.join('')}`,
+          );
+        }
+      },
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid: child.pid ?? -1, stop };
 }

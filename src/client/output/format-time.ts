@@ -1,31 +1,13 @@
 /** Times as people read them: in the rotation's own time zone, to the minute or second. */
 import { formatDuration } from '../../config/duration.js';
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsIn(date: Date, timeZone: string): Record<string, string> {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return Object.fromEntries(formatter.formatToParts(date).map((p) => [p.type, p.value]));
-}
+import { zoneOffsetMs } from '../../config/zoned-time.js';
 
 /** `2027-03-29 03:00 Europe/Berlin` (with seconds when asked). */
 export function formatLocalTime(date: Date | string, timeZone: string, withSeconds = false): string {
-  const p = partsIn(new Date(date), timeZone);
-  const time = withSeconds ? `${p.hour}:${p.minute}:${p.second}` : `${p.hour}:${p.minute}`;
-  return `${p.year}-${p.month}-${p.day} ${time} ${timeZone}`;
+  const instant = new Date(date);
+  // The zone's wall clock, written as if it were UTC, formats with toISOString.
+  const local = new Date(instant.getTime() + zoneOffsetMs(instant, timeZone)).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, withSeconds ? 19 : 16)} ${timeZone}`;
 }
 
 /** `2027-03-29 01:00:05Z` */
