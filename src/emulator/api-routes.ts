@@ -224,11 +224,18 @@ export async function apiReply(ctx: ApiContext, req: ApiRequest): Promise<Reply>
       return error(405, 'Method not allowed');
     const refused = requireManagement(ctx, req);
     if (refused) return refused;
-    const record = ctx.store.findLive(decodeURIComponent(keyPath[1] ?? ''));
-    if (record === undefined) return error(404, 'Resource not found');
+    const hash = decodeURIComponent(keyPath[1] ?? '');
+    const record = ctx.store.findLive(hash);
+    if (record === undefined) {
+      const lagging = method === 'GET' && ctx.faults.takeVisibleAfterDelete(hash);
+      const deleted = lagging ? ctx.store.all().find((k) => k.hash === hash) : undefined;
+      if (deleted) return json(200, { data: keyRecordJson(ctx.store, deleted) });
+      return error(404, 'Resource not found');
+    }
     if (method === 'GET') return json(200, { data: keyRecordJson(ctx.store, record) });
     if (method === 'PATCH') return updateKey(ctx, req, record);
     ctx.store.delete(record);
+    ctx.faults.keyDeleted(record.hash);
     return json(200, { deleted: true });
   }
 

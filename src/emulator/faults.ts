@@ -1,7 +1,7 @@
 /**
  * Fault injection for the emulator: latency, random 429/5xx at seeded rates, dropped create
- * responses, fresh keys that answer 401 for a while, and scripted one-shot failures for precise
- * tests. Faults only touch `/api/v1`, never the control API.
+ * responses, fresh keys that answer 401 for a while, deleted keys that are still visible for a few
+ * reads, and scripted one-shot failures for precise tests. Faults only touch `/api/v1`, never the control API.
  */
 import { z } from 'zod';
 import { seededRandom } from './prng.js';
@@ -41,6 +41,11 @@ export const faultConfigSchema = z.object({
   dropCreateResponses: z.number().int().nonnegative().default(0),
   /** Keys younger than this answer 401 on `GET /key` and completions, in milliseconds. @default 0 */
   freshKeyUnauthorizedMs: z.number().int().nonnegative().default(0),
+  /**
+   * A deleted key still answers the next N `GET /keys/{hash}` of it with 200, as a read that lags
+   * behind the delete would. @default 0
+   */
+  visibleAfterDeleteGets: z.number().int().nonnegative().default(0),
   /** One-shot failures, checked in order before the random ones. @default [] */
   scripted: z.array(scriptedFaultSchema).default([]),
 });
@@ -76,6 +81,8 @@ export function defaultMessageFor(status: number): string {
 export class FaultInjector {
   #faults: ActiveFaults = faultConfigSchema.parse({});
   #random: () => number;
+  /** Deleted keys (by hash) that still show up, with the number of reads left. */
+  #visibleAfterDelete = new Map<string, number>();
 
   constructor(private readonly seed: number) {
     this.#random = seededRandom(seed);
@@ -86,12 +93,14 @@ export class FaultInjector {
     const faults = faultConfigSchema.parse(config);
     for (const fault of faults.scripted) new RegExp(fault.path); // fail now on a bad pattern, not per request
     this.#faults = faults;
+    this.#visibleAfterDelete.clear();
   }
 
   /** Clears every fault and restarts the random sequence from the seed. */
   reset(): void {
     this.#faults = faultConfigSchema.parse({});
     this.#random = seededRandom(this.seed);
+    this.#visibleAfterDelete.clear();
   }
 
   get current(): ActiveFaults {
@@ -138,6 +147,21 @@ export class FaultInjector {
   takeCreateDrop(): boolean {
     if (this.#faults.dropCreateResponses <= 0) return false;
     this.#faults.dropCreateResponses -= 1;
+    return true;
+  }
+
+  /** Notes a delete, so the key stays visible for `visibleAfterDeleteGets` reads. */
+  keyDeleted(hash: string): void {
+    const reads = this.#faults.visibleAfterDeleteGets;
+    if (reads > 0) this.#visibleAfterDelete.set(hash, reads);
+  }
+
+  /** Whether this read of a deleted key must still find it (uses one read up). */
+  takeVisibleAfterDelete(hash: string): boolean {
+    const left = this.#visibleAfterDelete.get(hash) ?? 0;
+    if (left <= 0) return false;
+    if (left === 1) this.#visibleAfterDelete.delete(hash);
+    else this.#visibleAfterDelete.set(hash, left - 1);
     return true;
   }
 
