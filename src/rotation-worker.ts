@@ -3,11 +3,18 @@
  * workflows and the destination activities, one for the OpenRouter activities with a
  * task-queue-wide rate limit, so many rotations at once never exceed the configured request rate.
  */
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities/index.js';
+import {
+  buildIdOf,
+  setCurrentDeploymentVersion,
+  workerDeploymentOptions,
+  type WorkerDeployment,
+} from './worker-deployment.js';
 import { openRouterTaskQueue, ROTATION_TASK_QUEUE } from './workflows/messages.js';
 
 export interface RotationWorkerOptions {
@@ -20,7 +27,21 @@ export interface RotationWorkerOptions {
   /** OpenRouter calls per second across every worker of this task queue. @default 5 */
   openRouterRequestsPerSecond?: number;
   /** Prebuilt workflow code; otherwise the workflows are bundled at start-up. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  workflowBundle?: { code: string } | { codePath: string };
+  /**
+   * Worker Versioning: join this Worker Deployment, with rotation runs pinned to the version that
+   * started them. The build id is derived from the workflow bundle (see worker-deployment.ts).
+   * Unset = an unversioned worker (tests, the benchmark).
+   */
+  versioning?: {
+    deploymentName: string;
+    /** @default `<packageVersion>-<sha256 of the workflow bundle>` */
+    buildId?: string;
+    /** Package version that prefixes the derived build id. @default "0.0.0" */
+    packageVersion?: string;
+    /** Make this version the deployment's current one once it polls. @default false */
+    setCurrent?: boolean;
+  };
 }
 
 /** Where the workflow sources are: `.ts` next to this file under tsx/vitest, `.js` when compiled. */
@@ -29,6 +50,8 @@ export const WORKFLOWS_PATH = fileURLToPath(
 );
 
 export interface RotationWorkers {
+  /** The deployment version these workers belong to, when versioned. */
+  deployment: WorkerDeployment | undefined;
   /** Runs both workers until shutdown; if one fails the other is shut down too. */
   run(): Promise<void>;
   shutdown(): void;
@@ -39,17 +62,18 @@ export interface RotationWorkers {
 export async function createRotationWorkers(options: RotationWorkerOptions): Promise<RotationWorkers> {
   const taskQueue = options.taskQueue ?? ROTATION_TASK_QUEUE;
   const activities = createActivities(options.dependencies);
+  const { workflowBundle, deployment } = await workflowCodeAndDeployment(options);
   const common = {
     connection: options.connection,
     namespace: options.namespace,
     dataConverter: options.dataConverter,
+    // Both task queues in one version: a pinned run's OpenRouter activities run on its own version too.
+    ...(deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment) } : {}),
   };
   const rotationWorker = await Worker.create({
     ...common,
     taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: activities.destinations,
   });
   const apiWorker = await Worker.create({
@@ -69,9 +93,22 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
         throw err;
       }),
     );
+    if (deployment && options.versioning?.setCurrent) {
+      runs.push(
+        setCurrentDeploymentVersion({
+          connection: options.connection,
+          namespace: options.namespace,
+          deployment,
+        }).catch((err: unknown) => {
+          shutdown();
+          throw err;
+        }),
+      );
+    }
     await Promise.all(runs);
   };
   return {
+    deployment,
     run,
     shutdown,
     async runUntil<T>(promise: Promise<T> | (() => Promise<T>)): Promise<T> {
@@ -84,4 +121,28 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
       }
     },
   };
+}
+
+/**
+ * The workflow code to run and, for a versioned worker, its deployment version. A versioned worker
+ * bundles its workflows up front so the build id can be derived from exactly the code it runs.
+ */
+async function workflowCodeAndDeployment(options: RotationWorkerOptions): Promise<{
+  workflowBundle: { code: string } | { codePath: string } | undefined;
+  deployment: WorkerDeployment | undefined;
+}> {
+  const versioning = options.versioning;
+  if (!versioning) return { workflowBundle: options.workflowBundle, deployment: undefined };
+  let workflowBundle = options.workflowBundle;
+  let buildId = versioning.buildId;
+  if (!buildId) {
+    const code =
+      workflowBundle === undefined
+        ? (workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code
+        : 'code' in workflowBundle
+          ? workflowBundle.code
+          : await readFile(workflowBundle.codePath, 'utf8');
+    buildId = buildIdOf(versioning.packageVersion ?? '0.0.0', code);
+  }
+  return { workflowBundle, deployment: { deploymentName: versioning.deploymentName, buildId } };
 }

@@ -17,7 +17,12 @@ import { parseKeyring, type Keyring } from '../../src/codec/keyring.js';
 import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { createRotationWorkers, WORKFLOWS_PATH, type RotationWorkers } from '../../src/rotation-worker.js';
+import {
+  createRotationWorkers,
+  WORKFLOWS_PATH,
+  type RotationWorkerOptions,
+  type RotationWorkers,
+} from '../../src/rotation-worker.js';
 import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 
@@ -51,8 +56,8 @@ export interface RotationHarness {
   workerEnv: Record<string, string>;
   /** A rotation config with one dotenv file destination per entry of `files` (default one). */
   rotation(name: string, overrides?: Partial<Record<string, unknown>>, files?: string[]): RotationConfig;
-  /** A worker in this process with the real activities. */
-  worker(): Promise<RotationWorkers>;
+  /** A worker in this process with the real activities; `extra` overrides its options (e.g. versioning). */
+  worker(extra?: Partial<RotationWorkerOptions>): Promise<RotationWorkers>;
   /** Starts a rotation the way `key-rotator rotate` does: fixed workflow id, search attribute. */
   startRotation(
     rotation: RotationConfig,
@@ -116,7 +121,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
         ...overrides,
       });
     },
-    async worker() {
+    async worker(extra = {}) {
       const native = await NativeConnection.connect({ address });
       nativeConnections.push(native);
       return createRotationWorkers({
@@ -127,6 +132,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
         dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env: workerEnv }),
         workflowBundle: await workflowBundle(),
         openRouterRequestsPerSecond: 50,
+        ...extra,
       });
     },
     startRotation(rotation, options = {}) {
