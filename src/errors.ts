@@ -53,6 +53,13 @@ export class OldKeyUnconfirmedError extends RotatorError {}
 /** Verification of the new key or a destination failed after the switch. */
 export class VerificationError extends RotatorError {}
 
+/**
+ * A sealed key was presented outside the context it was sealed for (another rotation, another
+ * workflow, the other purpose), was altered, or is in a format that is not bound to a context.
+ * Retrying cannot help: the input itself is wrong.
+ */
+export class SealedSecretMismatchError extends RotatorError {}
+
 /** Type names that must never be retried by Temporal, whatever the error instance says. */
 export const NON_RETRYABLE_ERROR_TYPES = [
   'ConfigError',
