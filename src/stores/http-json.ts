@@ -1,7 +1,11 @@
 /**
  * The small JSON-over-HTTP layer the REST destinations (Vault, Infisical) share: a bounded request
- * time, network failures turned into retryable DestinationErrors, and the generic status verdicts
- * (408/429/5xx retry, honouring Retry-After; other statuses do not).
+ * time, network failures turned into retryable DestinationErrors, redirects refused, and the
+ * generic status verdicts (408/429/5xx retry, honouring Retry-After; other statuses do not).
+ *
+ * Every request carries a credential (a token header, or a login body with a secret), and `fetch`
+ * would re-send both to whatever address a 307/308 names. So redirects are never followed: a 3xx
+ * answer is an error that names the target, and the user points the config at the final address.
  */
 import { DestinationError } from '../errors.js';
 
@@ -27,6 +31,8 @@ export interface HttpContext {
   destination: string;
   /** Name of the service for messages, e.g. "Vault". */
   service: string;
+  /** The config field that holds the service's address, named when a redirect is refused. */
+  addressField: string;
   fetch: FetchLike;
   timeoutMs: number;
 }
@@ -35,17 +41,22 @@ export interface HttpContext {
 export function httpContext(
   destination: string,
   service: string,
+  addressField: string,
   deps: { fetch?: FetchLike; requestTimeoutMs?: number },
 ): HttpContext {
   return {
     destination,
     service,
+    addressField,
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     timeoutMs: deps.requestTimeoutMs ?? 30_000,
   };
 }
 
-/** Sends the request; any answer is returned (whatever the status), no answer throws a retryable error. */
+/**
+ * Sends the request; any non-redirect answer is returned (whatever the status), no answer throws a
+ * retryable error, a redirect throws a non-retryable one.
+ */
 export async function requestJson(ctx: HttpContext, request: JsonRequest): Promise<JsonResponse> {
   let response: Response;
   let text: string;
@@ -59,6 +70,8 @@ export async function requestJson(ctx: HttpContext, request: JsonRequest): Promi
       },
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       signal: AbortSignal.timeout(ctx.timeoutMs),
+      // Following would re-send the token header or the login secret to the redirect's target.
+      redirect: 'manual',
     });
     text = await response.text();
   } catch (err) {
@@ -75,6 +88,7 @@ export async function requestJson(ctx: HttpContext, request: JsonRequest): Promi
       },
     );
   }
+  if (response.status >= 300 && response.status < 400) throw redirectRefused(ctx, request.url, response);
   let body: unknown;
   if (text.trim() !== '') {
     try {
@@ -84,6 +98,25 @@ export async function requestJson(ctx: HttpContext, request: JsonRequest): Promi
     }
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+/** The error for a 3xx answer: names where the service wanted us to go, and what to change. */
+function redirectRefused(ctx: HttpContext, requestUrl: string, response: Response): DestinationError {
+  const location = response.headers.get('location');
+  let target = 'an address it did not give';
+  if (location) {
+    try {
+      target = new URL(location, requestUrl).href;
+    } catch {
+      target = location;
+    }
+  }
+  return new DestinationError(
+    ctx.destination,
+    `${ctx.service} answered a redirect (${response.status}) to ${target}; redirects are not followed so ` +
+      `credentials are never sent elsewhere: set the ${ctx.addressField} to the final URL`,
+    { retryable: false },
+  );
 }
 
 /** A DestinationError for a status no caller handled specially: retryable for 408, 429 and 5xx. */

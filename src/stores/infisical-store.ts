@@ -81,7 +81,7 @@ export class InfisicalSecretStore implements SecretStore {
   ) {
     this.description = describeInfisicalDestination(config);
     this.now = deps.now ?? Date.now;
-    this.http = httpContext(this.description, 'Infisical', deps);
+    this.http = httpContext(this.description, 'Infisical', 'siteUrl', deps);
   }
 
   async read(): Promise<StoredSecret | null> {

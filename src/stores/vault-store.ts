@@ -82,7 +82,7 @@ export class VaultSecretStore implements SecretStore {
   ) {
     this.description = describeVaultDestination(config);
     this.now = deps.now ?? Date.now;
-    this.http = httpContext(this.description, 'Vault', deps);
+    this.http = httpContext(this.description, 'Vault', 'address', deps);
   }
 
   async read(): Promise<StoredSecret | null> {
