@@ -224,7 +224,7 @@ describe('dotenv format', () => {
     expect(formatDotenvValue(NEW_KEY)).toBe(NEW_KEY);
     for (const value of ['with space', 'a#b', 'quote"and\\slash', 'line\nbreak', "it's", '$HOME']) {
       const content = setDotenvValue('', 'K', value);
-      expect(content).toMatch(/^K="/);
+      expect(content).toMatch(/^K='/);
       expect(readDotenvValue(content, 'K')).toBe(value);
     }
   });

@@ -107,7 +107,10 @@ const fileDestination = z
     /** dotenv (`NAME=value` lines) or json (`{"NAME": "value"}`). @default "dotenv" */
     format: z.enum(['dotenv', 'json']).default('dotenv'),
     /** Variable / field name that holds the key. @default "OPENROUTER_API_KEY" */
-    field: z.string().min(1).default('OPENROUTER_API_KEY'),
+    field: z
+      .string()
+      .regex(ENV_NAME, 'expected a variable name (letters, digits, _; no leading digit)')
+      .default('OPENROUTER_API_KEY'),
   })
   .strict();
 
