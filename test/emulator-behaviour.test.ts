@@ -3,7 +3,10 @@
  * deleted, expired, too fresh), validation, the control API and its guard, reproducible faults.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateOpenRouterKey } from '../src/emulator/key-store.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { hashOfKey } from '../src/openrouter/hash.js';
+import { isOpenRouterApiKey } from '../src/openrouter/schemas.js';
 
 let emulator: RunningEmulator;
 
@@ -212,5 +215,35 @@ describe('fault rates', () => {
     expect(again).toEqual(first);
     expect(first).toContain(200);
     expect(first.some((s) => s === 429 || s === 500)).toBe(true);
+  });
+});
+
+describe('new keys', () => {
+  it('have the shape of OpenRouter keys, whether created through the API, seeded or generated', async () => {
+    const created = (await call('POST', '/api/v1/keys', emulator.managementKey, { name: 'app' })).json as {
+      key: string;
+    };
+    const generated = Array.from({ length: 200 }, () => generateOpenRouterKey());
+
+    for (const key of [created.key, emulator.seedKey({ name: 'seeded' }).key, ...generated]) {
+      expect(isOpenRouterApiKey(key), key.slice(0, 12)).toBe(true);
+    }
+  });
+
+  it('come back malformed while the malformedCreateKeys fault lasts, though the key exists', async () => {
+    emulator.setFaults({ malformedCreateKeys: 1 });
+
+    const malformed = await call('POST', '/api/v1/keys', emulator.managementKey, { name: 'first' });
+    const normal = await call('POST', '/api/v1/keys', emulator.managementKey, { name: 'second' });
+
+    const first = malformed.json as { key: string; data: { hash: string } };
+    expect(malformed.status).toBe(201);
+    expect(isOpenRouterApiKey(first.key)).toBe(false);
+    expect(hashOfKey(first.key)).not.toBe(first.data.hash);
+    expect(emulator.snapshot().keys).toMatchObject([
+      { hash: first.data.hash, name: 'first', deleted: false },
+      { name: 'second', deleted: false },
+    ]);
+    expect(isOpenRouterApiKey((normal.json as { key: string }).key)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
  * Contract tests of the OpenRouter client against the in-process emulator: every endpoint, every
  * error class, paging, and the failures a rotation must survive (lost create responses, timeouts).
  */
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { OpenRouterClient } from '../src/openrouter/client.js';
@@ -17,6 +18,7 @@ import {
   OpenRouterServerError,
 } from '../src/openrouter/errors.js';
 import { hashOfKey } from '../src/openrouter/hash.js';
+import { isOpenRouterApiKey } from '../src/openrouter/schemas.js';
 import { labelOfKey } from '../src/redact.js';
 
 const WORKSPACE = '11111111-2222-4333-8444-555555555555';
@@ -334,6 +336,76 @@ describe('failures become typed errors', () => {
     expect(err).toMatchObject({ createdKey: key, createdHash: hash, status: 201, retryable: false });
     expect((err as Error).message).toContain(hash);
     expect((err as Error).message).not.toContain(key);
+  });
+
+  describe('a new key that is not shaped like an OpenRouter key', () => {
+    /** A client that also hands the test every create answer's `key`, as OpenRouter sent it. */
+    function clientSeeingCreatedKeys(): { client: OpenRouterClient; createdKeys: string[] } {
+      const createdKeys: string[] = [];
+      const seeing = new OpenRouterClient({
+        baseUrl: emulator.apiBaseUrl,
+        managementKey: emulator.managementKey,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          if (init?.method === 'POST' && response.status === 201) {
+            createdKeys.push(((await response.clone().json()) as { key: string }).key);
+          }
+          return response;
+        },
+      });
+      return { client: seeing, createdKeys };
+    }
+
+    it('fails the create, deletes the key at OpenRouter and never shows the key', async () => {
+      emulator.setFaults({ malformedCreateKeys: 1 });
+      const { client: seeing, createdKeys } = clientSeeingCreatedKeys();
+
+      const err = await failureOf(() => seeing.createKey({ name: 'rotation-x/attempt-1' }));
+
+      const [malformed = ''] = createdKeys;
+      const [record] = emulator.snapshot().keys;
+      expect(err).toBeInstanceOf(OpenRouterResponseError);
+      expect(err).toMatchObject({ retryable: false, createdHash: record?.hash, createdKey: undefined });
+      const message = (err as Error).message;
+      expect(message).toContain(
+        'returned a new key that is not an OpenRouter API key (expected sk-or-v1- and 64 lowercase hex ' +
+          'characters, got 65 characters starting with sk-or-v1-); it was not stored and was deleted at OpenRouter',
+      );
+      // No part of the secret: not the key, not its label, not any 8 characters of what follows the prefix.
+      const secretPart = malformed.slice('sk-or-v1-'.length);
+      const everything = [message, JSON.stringify(err), inspect(err, { depth: 5 })].join('\n');
+      expect(everything).not.toContain(malformed);
+      for (let i = 0; i + 8 <= secretPart.length; i++) {
+        expect(everything).not.toContain(secretPart.slice(i, i + 8));
+      }
+      // No orphan: the one key OpenRouter created is deleted, nothing else is live.
+      expect(emulator.snapshot().keys).toMatchObject([{ name: 'rotation-x/attempt-1', deleted: true }]);
+      expect(await client.listKeys({ includeDisabled: true })).toEqual([]);
+    });
+
+    it('when deleting it fails, the failure is retryable and carries its hash for the retry to clean up', async () => {
+      emulator.setFaults({
+        malformedCreateKeys: 1,
+        scripted: [{ method: 'DELETE', path: '^/api/v1/keys/', status: 503 }],
+      });
+
+      const err = await failureOf(() => client.createKey({ name: 'rotation-y/attempt-1' }));
+
+      const [record] = emulator.snapshot().keys;
+      expect(err).toBeInstanceOf(OpenRouterResponseError);
+      expect(err).toMatchObject({ retryable: true, createdHash: record?.hash });
+      expect((err as Error).message).toMatch(
+        /deleting that key \(hash [0-9a-f]{64}\) failed: .*503.*A retry deletes it by name/,
+      );
+      // Still there, under the name that identifies the attempt: what a retry looks for and deletes.
+      const live = await client.listKeys({ includeDisabled: true });
+      expect(live.map((k) => [k.hash, k.name])).toEqual([[record?.hash, 'rotation-y/attempt-1']]);
+    });
+
+    it('the create succeeds again once the keys are well-formed', async () => {
+      const created = await client.createKey({ name: 'well-formed' });
+      expect(isOpenRouterApiKey(created.key)).toBe(true);
+    });
   });
 
   it('an HTML error page from a proxy is still classified by status', async () => {

@@ -149,7 +149,9 @@ async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
     creatorUserId: b.creator_user_id,
   });
   if (ctx.faults.takeCreateDrop()) return 'drop';
-  return json(201, { data: keyRecordJson(ctx.store, record), key });
+  // The key exists at OpenRouter; only the secret in the answer has the wrong shape.
+  const shown = ctx.faults.takeMalformedCreateKey() ? key.slice(0, -8) : key;
+  return json(201, { data: keyRecordJson(ctx.store, record), key: shown });
 }
 
 async function updateKey(ctx: ApiContext, req: ApiRequest, record: EmulatedKey): Promise<Reply> {

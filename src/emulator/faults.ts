@@ -39,6 +39,11 @@ export const faultConfigSchema = z.object({
   retryAfterSeconds: z.number().int().nonnegative().default(1),
   /** The next N `POST /keys` create the key, then drop the connection without answering. @default 0 */
   dropCreateResponses: z.number().int().nonnegative().default(0),
+  /**
+   * The next N `POST /keys` create the key, then answer with its secret cut short (not the shape of
+   * an OpenRouter key), as a broken proxy or a changed key format would. @default 0
+   */
+  malformedCreateKeys: z.number().int().nonnegative().default(0),
   /** Keys younger than this answer 401 on `GET /key` and completions, in milliseconds. @default 0 */
   freshKeyUnauthorizedMs: z.number().int().nonnegative().default(0),
   /**
@@ -162,6 +167,13 @@ export class FaultInjector {
     if (left <= 0) return false;
     if (left === 1) this.#visibleAfterDelete.delete(hash);
     else this.#visibleAfterDelete.set(hash, left - 1);
+    return true;
+  }
+
+  /** Whether this create must answer with a malformed secret (uses one up). */
+  takeMalformedCreateKey(): boolean {
+    if (this.#faults.malformedCreateKeys <= 0) return false;
+    this.#faults.malformedCreateKeys -= 1;
     return true;
   }
 

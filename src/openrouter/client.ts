@@ -19,8 +19,10 @@ import {
   type KeyRecord,
   createdKeyResponseSchema,
   currentKeyResponseSchema,
+  isOpenRouterApiKey,
   keyListResponseSchema,
   keyResponseSchema,
+  OPENROUTER_KEY_PREFIX,
 } from './schemas.js';
 
 export type { CreatedKey, CurrentKey, KeyRecord } from './schemas.js';
@@ -105,6 +107,8 @@ export class OpenRouterClient {
   /**
    * Creates a key. The secret (`key`) is shown only here. If the response does not validate, the
    * thrown {@link OpenRouterResponseError} carries `createdKey`/`createdHash` when they were present.
+   * A new key that is not shaped like an OpenRouter key is deleted again before the call fails
+   * (see {@link isOpenRouterApiKey}); the error then carries only its hash.
    */
   async createKey(req: CreateKeyRequest, opts: CallOptions = {}): Promise<CreatedKey> {
     const operation = 'POST /keys';
@@ -114,7 +118,10 @@ export class OpenRouterClient {
       signal: opts.signal,
     });
     const parsed = createdKeyResponseSchema.safeParse(res.json);
-    if (parsed.success) return parsed.data;
+    if (parsed.success) {
+      if (isOpenRouterApiKey(parsed.data.key)) return parsed.data;
+      throw await this.#discardMalformedKey(parsed.data, res.status);
+    }
 
     const createdKey = stringAt(res.json, 'key');
     const createdHash = stringAt(fieldOf(res.json, 'data'), 'hash');
@@ -178,6 +185,36 @@ export class OpenRouterClient {
     return this.#parse(currentKeyResponseSchema, res, operation).data;
   }
 
+  /**
+   * A created key whose secret has the wrong shape must not be stored, and must not be left behind
+   * at OpenRouter either: the caller cannot use it, and nobody else knows it exists. So it is deleted
+   * here, by hash, before the create fails. The key never appears in the error (only its length
+   * and whether it has the expected prefix).
+   */
+  async #discardMalformedKey(created: CreatedKey, status: number): Promise<OpenRouterResponseError> {
+    registerSecret(created.key);
+    const { hash } = created.data;
+    const said =
+      `OpenRouter POST /keys returned a new key that is not an OpenRouter API key (expected ` +
+      `${OPENROUTER_KEY_PREFIX} and 64 lowercase hex characters, got ${describeShape(created.key)}); it was not stored`;
+    try {
+      // Not bound to the caller's signal: the clean-up must finish even if the caller gave up.
+      await this.deleteKey(hash);
+    } catch (err) {
+      // Retryable: a retried create first deletes an earlier attempt's key by name.
+      return new OpenRouterResponseError(
+        `${said}, and deleting that key (hash ${hash}) failed: ${err instanceof Error ? err.message : String(err)} ` +
+          'A retry deletes it by name before creating again; if none does, delete it by hand.',
+        { status, createdHash: hash, retryable: true, cause: err },
+      );
+    }
+    return new OpenRouterResponseError(
+      `${said} and was deleted at OpenRouter (hash ${hash}). Check that the base URL points at OpenRouter; ` +
+        'if OpenRouter changed its key format, this tool needs an update.',
+      { status, createdHash: hash, retryable: false },
+    );
+  }
+
   #parse<S extends z.ZodType>(schema: S, res: SentResponse, operation: string): z.output<S> {
     const parsed = schema.safeParse(res.json);
     if (parsed.success) return parsed.data;
@@ -236,6 +273,14 @@ export class OpenRouterClient {
     }
     return { status, json: parseJson(bodyText) };
   }
+}
+
+/** A key's shape for messages, without any of its secret part: its length and whether it has our prefix. */
+function describeShape(key: string): string {
+  const prefix = key.startsWith(OPENROUTER_KEY_PREFIX)
+    ? `starting with ${OPENROUTER_KEY_PREFIX}`
+    : `not starting with ${OPENROUTER_KEY_PREFIX}`;
+  return `${key.length} characters ${prefix}`;
 }
 
 function keyPath(hash: string): string {
