@@ -4,7 +4,11 @@
 #   docker run --rm openrouter-key-rotator --help
 # The default command runs the worker; see docs/operations.md for the environment it reads.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node.js 24 LTS, pinned by digest (the multi-platform index of the official image) so a rebuild
+# gets the same base; the tag says what the digest is. .ci/run tests on the same Node version
+# (scripts/ensure-node.sh). To move on: pick a newer tag and its index digest (`docker buildx
+# imagetools inspect node:<tag>`), and the same version in scripts/ensure-node.sh.
+ARG NODE_IMAGE=node:24.19.0-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # All dependencies, for compiling and bundling.
 FROM ${NODE_IMAGE} AS deps
