@@ -1,9 +1,12 @@
 /**
  * The deployment files (Dockerfile, docker-compose.yml, deploy/) checked without a Docker engine:
  * everything they reference exists or is documented as user-created, names match what the code
- * spells, and the container health probe answers as Docker expects.
+ * spells, images are pinned by digest, no password has a default, the codec server demands its
+ * token, the Node.js version agrees everywhere, and the container health probe answers as Docker
+ * expects.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -25,6 +28,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
+import { findFreePort, startServerProcess, type ServerProcess } from './support/net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoPath = (...parts: string[]) => path.join(root, ...parts);
@@ -275,6 +279,29 @@ function execForm(args: string): string[] {
   return z.array(z.string()).parse(JSON.parse(args));
 }
 
+/**
+ * `name:tag@sha256:<64 hex>`: the digest fixes what is pulled, the tag tells a reader what it is.
+ * (Every image here has one; an image that could not be pinned would need an explicit, commented
+ * exception in the tests that use this.)
+ */
+const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9_][A-Za-z0-9_.-]*@sha256:[0-9a-f]{64}$/;
+
+/** Base images of the Dockerfile's stages that are not stages themselves, ARG defaults resolved. */
+function dockerfileBaseImages(): string[] {
+  const args = dockerfileArgDefaults();
+  const stageNames = new Set<string>();
+  const images = new Set<string>();
+  for (const stage of dockerfileStages()) {
+    const image = stage.from.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args.get(name) ?? '');
+    if (!stageNames.has(image)) images.add(image);
+    if (stage.name) stageNames.add(stage.name);
+  }
+  return [...images];
+}
+
+/** The Node.js version scripts/ensure-node.sh installs for CI. */
+const ciNodeVersion = /^NODE_VERSION="(\d+\.\d+\.\d+)"/m.exec(readRepoFile('scripts/ensure-node.sh'))?.[1];
+
 // ---------------------------------------------------------------------------------------------
 
 describe('docker-compose.yml', () => {
@@ -284,12 +311,55 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('pins every pulled image to a tag other than latest', () => {
-    for (const [name, service] of services) {
-      if (service.build !== undefined || service.image === undefined || ourImage.has(service.image)) continue;
-      expect(service.image, `service ${name}`).toMatch(/^[^:@]+[:@][^:]+$/);
-      expect(service.image, `service ${name}`).not.toMatch(/:latest$/);
+  it('pins every pulled image by digest, with its tag beside it', () => {
+    const pulled = services.filter(
+      ([, s]) => s.build === undefined && s.image !== undefined && !ourImage.has(s.image),
+    );
+    expect(pulled.length).toBeGreaterThan(0);
+    for (const [name, service] of pulled) {
+      expect(service.image, `image of ${name}`).toMatch(PINNED_IMAGE);
+      expect(service.image, `image of ${name}`).not.toMatch(/:latest@/);
     }
+  });
+
+  it('has no default for any password: .env or a secret file must supply each', () => {
+    // `${NAME:-x}` or `${NAME-x}` would start the stack with a password everyone can read here.
+    const text = readRepoFile('docker-compose.yml');
+    for (const [expression, name, operator] of text.matchAll(/\$\{(\w+)(:?[-?+])?[^}]*\}/g)) {
+      if (!/PASSWORD|PWD|TOKEN|SECRET/.test(name!)) continue;
+      expect(operator, `${expression} must fail when unset (\${${name}:?message})`).toBe(':?');
+    }
+    let passwords = 0;
+    for (const [name, service] of services) {
+      for (const [variable, value] of environmentOf(service)) {
+        if (/(PASSWORD|PWD)$/.test(variable)) {
+          passwords += 1;
+          expect(value, `${variable} of ${name}`).toMatch(/^\$\{\w+:\?[^}]+\}$/);
+        } else if (/(PASSWORD|PWD)_FILE$/.test(variable)) {
+          passwords += 1;
+          expect(value, `${variable} of ${name}`).toMatch(/^\/run\/secrets\/[^/]+$/);
+        }
+      }
+    }
+    const database = services.find(([, s]) => s.image?.startsWith('postgres:'));
+    expect(database, 'the PostgreSQL service').toBeDefined();
+    const databaseEnv = environmentOf(database![1]);
+    expect(databaseEnv.has('POSTGRES_PASSWORD') || databaseEnv.has('POSTGRES_PASSWORD_FILE')).toBe(true);
+    expect(passwords).toBeGreaterThanOrEqual(3); // PostgreSQL, the server, the schema job
+  });
+
+  it('lists every value it requires in deploy/.env.example, empty, for a .env kept out of git and images', () => {
+    const required = new Set(
+      [...readRepoFile('docker-compose.yml').matchAll(/\$\{(\w+):\?/g)].map((match) => match[1]!),
+    );
+    expect(required.size).toBeGreaterThan(0);
+    const example = readRepoFile('deploy/.env.example');
+    for (const name of required) {
+      expect(example, `${name} in deploy/.env.example`).toMatch(new RegExp(`^${name}=$`, 'm'));
+    }
+    expect(isGitIgnored('.env')).toBe(true);
+    expect(isDockerIgnored('.env')).toBe(true);
+    expect(isGitIgnored('deploy/.env.example')).toBe(false);
   });
 
   it('builds from a context and Dockerfile that exist', () => {
@@ -457,15 +527,15 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('refers only to stages defined above and to pinned base images', () => {
-    const args = dockerfileArgDefaults();
+  it('refers only to stages defined above and to base images pinned by digest', () => {
+    const images = dockerfileBaseImages();
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) {
+      expect(image, 'base image').toMatch(PINNED_IMAGE);
+      expect(image).not.toMatch(/:latest@/);
+    }
     const seen = new Set<string>();
     for (const stage of stages) {
-      const image = stage.from.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args.get(name) ?? '');
-      if (!seen.has(image)) {
-        expect(image, `base image of stage ${stage.name ?? '(unnamed)'}`).toMatch(/^[^:@]+[:@][^:]+$/);
-        expect(image).not.toMatch(/:latest$/);
-      }
       for (const { args: copyArgs } of stage.instructions.filter((i) => i.keyword === 'COPY')) {
         const from = /--from=(\S+)/.exec(copyArgs)?.[1];
         if (from !== undefined) expect([...seen], `COPY --from=${from}`).toContain(from);
@@ -501,6 +571,140 @@ describe('Dockerfile', () => {
       'scripts/build-workflow-bundle.ts dist/workflow-bundle.js',
     );
     expect(codeReadsEnv('KEY_ROTATOR_WORKFLOW_BUNDLE')).toBe(true);
+  });
+});
+
+describe('Node.js 24', () => {
+  it('is what package.json asks for, and the lock file says the same', () => {
+    const manifest = z
+      .object({ engines: z.object({ node: z.string() }) })
+      .parse(JSON.parse(readRepoFile('package.json')));
+    expect(manifest.engines.node).toBe('>=24');
+    const lock = z
+      .object({ packages: z.record(z.string(), z.looseObject({ engines: z.unknown().optional() })) })
+      .parse(JSON.parse(readRepoFile('package-lock.json')));
+    expect(lock.packages['']?.engines).toEqual(manifest.engines);
+  });
+
+  it('is the base of the image, at the version CI installs', () => {
+    expect(ciNodeVersion, 'NODE_VERSION in scripts/ensure-node.sh').toMatch(/^24\./);
+    const images = dockerfileBaseImages();
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) {
+      const version = /^node:(\d+\.\d+\.\d+)-/.exec(image)?.[1];
+      expect(version, `${image}: a node image with a full version in its tag`).toBeDefined();
+      expect(version, image).toBe(ciNodeVersion);
+    }
+  });
+
+  it('is installed by .ci/run and first on PATH before npm ci and npm test', () => {
+    const lines = readRepoFile('.ci/run').split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    const install = at(/^(\w+)="\$\(bash scripts\/ensure-node\.sh \| tail -n 1\)"$/);
+    expect(install, 'bin dir from scripts/ensure-node.sh').toBeGreaterThanOrEqual(0);
+    const binVariable = /^(\w+)=/.exec(lines[install]!)![1]!;
+    const onPath = at(new RegExp(`^export PATH="\\$\\{?${binVariable}\\}?:\\$PATH"`));
+    expect(onPath, `export PATH="$${binVariable}:$PATH"`).toBeGreaterThan(install);
+    expect(at(/^npm ci\b/)).toBeGreaterThan(onPath);
+    expect(at(/^npm test\b/)).toBeGreaterThan(onPath);
+    const printsVersion = lines.slice(onPath + 1).some((line) => /\bnode --version\b/.test(line));
+    expect(printsVersion, 'prints node --version once Node 24 is on PATH').toBe(true);
+  });
+
+  it('comes from scripts/ensure-node.sh, pinned, and a second run uses the cached copy', async () => {
+    const ensure = () =>
+      run('bash', [repoPath('scripts/ensure-node.sh')], { cwd: root, timeout: 300_000, env: process.env });
+    await ensure(); // installs it when this machine has not yet
+    const { stdout, stderr } = await ensure();
+    const binDir = stdout.trim().split('\n').at(-1)!;
+    expect(stderr).toContain('(cached)');
+    const { stdout: version } = await run(path.join(binDir, 'node'), ['--version']);
+    expect(version.trim()).toBe(`v${ciNodeVersion}`);
+  }, 320_000);
+});
+
+describe('the codec server as docker-compose.yml runs it', () => {
+  const codecServers = ourServices.filter(([, s]) => commandOf(s)[0] === 'codec-server');
+  const [serviceName, service] = codecServers[0] ?? ['(none)', undefined];
+  const token = randomBytes(24).toString('hex');
+  let secretsDir: string;
+  let server: ServerProcess | undefined;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    if (service === undefined) return;
+    // The compose environment, with each /run/secrets/<name> replaced by a file holding what the
+    // variable that names it expects; the developer's own KEY_ROTATOR_* settings blanked out.
+    secretsDir = mkdtempSync(path.join(tmpdir(), 'compose-codec-'));
+    const secretContent: Record<string, string> = {
+      KEY_ROTATOR_CODEC_KEY_FILE: JSON.stringify({
+        active: 'k1',
+        keys: { k1: randomBytes(32).toString('base64') },
+      }),
+      KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE: `${token}\n`,
+    };
+    const env: Record<string, string> = {};
+    for (const name of Object.keys(process.env)) if (name.startsWith('KEY_ROTATOR_')) env[name] = '';
+    for (const [variable, value] of environmentOf(service)) {
+      const secret = /^\/run\/secrets\/([^/]+)$/.exec(value)?.[1];
+      if (secret === undefined) {
+        env[variable] = value;
+        continue;
+      }
+      const content = secretContent[variable];
+      if (content === undefined) throw new Error(`this test does not know what ${variable} holds`);
+      const file = path.join(secretsDir, secret);
+      writeFileSync(file, content, { mode: 0o600 });
+      env[variable] = file;
+    }
+    const port = await findFreePort();
+    const command = commandOf(service).map((arg, i, all) => (all[i - 1] === '--port' ? String(port) : arg));
+    baseUrl = `http://127.0.0.1:${port}`;
+    server = await startServerProcess({
+      binary: process.execPath,
+      args: [repoPath('bin/key-rotator.js'), ...command],
+      env,
+      what: `codec server of ${serviceName} at ${baseUrl}`,
+      ready: async () => {
+        await fetch(`${baseUrl}/decode`, { method: 'POST' });
+        return true;
+      },
+      startTimeoutMs: 60_000,
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
+  });
+
+  it('reads its bearer token from a secret file, with no way to serve without one', () => {
+    expect(codecServers.map(([name]) => name)).toEqual([serviceName]);
+    for (const [name, s] of services) {
+      const env = environmentOf(s);
+      expect(env.has('KEY_ROTATOR_CODEC_SERVER_ALLOW_UNAUTHENTICATED'), `opt-out in ${name}`).toBe(false);
+      // A token written in the compose file would be in git.
+      expect(env.has('KEY_ROTATOR_CODEC_SERVER_TOKEN'), `inline token in ${name}`).toBe(false);
+    }
+    const tokenFile = environmentOf(service!).get('KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE');
+    const secret = /^\/run\/secrets\/([^/]+)$/.exec(tokenFile ?? '')?.[1];
+    expect(secret, 'KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE=/run/secrets/<name>').toBeDefined();
+    expect(secretNamesOf(service!)).toContain(secret);
+    expect(secretsReadme).toContain(path.basename(compose.secrets![secret!]!.file));
+  });
+
+  it('answers only callers that present the bearer token', async () => {
+    const decode = (authorization?: string) =>
+      fetch(`${baseUrl}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ payloads: [] }),
+      });
+    expect((await decode()).status).toBe(401);
+    expect((await decode(`Bearer ${token.slice(1)}`)).status).toBe(401);
+    const allowed = await decode(`Bearer ${token}`);
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toEqual({ payloads: [] });
   });
 });
 
