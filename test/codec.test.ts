@@ -79,10 +79,13 @@ describe('payload codec', () => {
 describe('secret sealer', () => {
   it('seals a key into an opaque blob that only the keyring opens', () => {
     const keyring = parseKeyring(key(), 'k');
-    const sealed = new SecretSealer(keyring).seal(secret);
-    expect(sealed).toMatch(/^sealed:v1:/);
+    const context = { purpose: 'new-key', rotation: 'r', workflowId: 'rotation-r' } as const;
+    const sealed = new SecretSealer(keyring).seal(secret, context);
+    expect(sealed).toMatch(/^sealed:v2:/);
     expect(sealed).not.toContain(secret.slice(9, 30));
-    expect(new SecretSealer(keyring).unseal(sealed)).toBe(secret);
-    expect(() => new SecretSealer(parseKeyring(key(), 'other')).unseal(sealed)).toThrow(/not in the keyring/);
+    expect(new SecretSealer(keyring).unseal(sealed, context)).toBe(secret);
+    expect(() => new SecretSealer(parseKeyring(key(), 'other')).unseal(sealed, context)).toThrow(
+      /not in the keyring/,
+    );
   });
 });

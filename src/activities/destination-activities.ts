@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { activityInfo, log } from '@temporalio/activity';
-import type { SealedSecret } from '../codec/secret-sealer.js';
+import type { SealedSecret, SealPurpose } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import { DestinationError, VerificationError } from '../errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
@@ -12,8 +12,12 @@ import { labelOfKey } from '../redact.js';
 import type { SecretStore } from '../stores/secret-store.js';
 import type { DestinationReading, DestinationsSnapshot, WrittenVersion } from './activity-types.js';
 import type { ActivityDependencies } from './dependencies.js';
+import { sealingFor } from './rotation-sealing.js';
 
 export type WritePurpose = 'store' | 'restore';
+
+/** Which sealed key each write accepts: a rollback can never be fed the new key, nor a store the old one. */
+const SEALED_KEY_FOR: Record<WritePurpose, SealPurpose> = { store: 'new-key', restore: 'old-key' };
 
 /**
  * A token that is the same for every attempt of one logical write (this run, this destination,
@@ -58,7 +62,7 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       }
       const [only] = values;
       return values.size === 1 && only !== undefined
-        ? { readings, sealedCurrent: deps.sealer.seal(only) }
+        ? { readings, sealedCurrent: sealingFor(deps.sealer, rotation).seal('old-key', only) }
         : { readings };
     },
 
@@ -69,8 +73,8 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       sealedValue: SealedSecret,
       purpose: WritePurpose,
     ): Promise<WrittenVersion> {
+      const value = sealingFor(deps.sealer, rotation).unseal(SEALED_KEY_FOR[purpose], sealedValue);
       const store = storeAt(deps.stores(rotation), index);
-      const value = deps.sealer.unseal(sealedValue);
       const options = { idempotencyToken: idempotencyToken(purpose, index) };
       const { version } =
         purpose === 'store' ? await store.write(value, options) : await store.restore(value, options);

@@ -3,6 +3,7 @@
  * worker can cap the request rate across all concurrent rotations.
  */
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import { ConfigError, VerificationError } from '../errors.js';
 import { OpenRouterAuthError, OpenRouterNotFoundError } from '../openrouter/errors.js';
@@ -10,6 +11,7 @@ import { hashOfKey } from '../openrouter/hash.js';
 import type { KeyRecord } from '../openrouter/schemas.js';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage } from './activity-types.js';
 import type { ActivityDependencies } from './dependencies.js';
+import { sealingFor } from './rotation-sealing.js';
 
 export interface CreateKeyInput {
   /** Name that identifies this rotation run, so a retry can find a key whose response was lost. */
@@ -19,7 +21,8 @@ export interface CreateKeyInput {
 }
 
 export interface VerifyNewKeyInput {
-  sealedKey: string;
+  /** The new key as `createKey` sealed it in this rotation run. */
+  sealedKey: SealedSecret;
   /** How long a freshly created key may answer 401 before we call it broken. */
   windowMs: number;
 }
@@ -68,6 +71,8 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
      * never be read again, and leaving it would be an orphan.
      */
     async createKey(rotation: RotationConfig, input: CreateKeyInput): Promise<CreatedKeyInfo> {
+      // Before creating: a key we could not seal would be an orphan.
+      const sealing = sealingFor(deps.sealer, rotation);
       const client = deps.openRouter(rotation);
       const { key: keyConfig, workspaceId } = rotation.openrouter;
       let removedOrphans = 0;
@@ -99,7 +104,7 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
         label: created.data.label,
         createdAt: created.data.createdAt,
         expiresAt: created.data.expiresAt,
-        sealedKey: deps.sealer.seal(created.key),
+        sealedKey: sealing.seal('new-key', created.key),
         removedOrphans,
         hashIsSha256OfKey: hashOfKey(created.key) === created.data.hash,
       };
@@ -110,8 +115,8 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
      * so 401 is retried here for a bounded window before it counts as a failure.
      */
     async verifyNewKey(rotation: RotationConfig, input: VerifyNewKeyInput): Promise<{ label: string }> {
+      const key = sealingFor(deps.sealer, rotation).unseal('new-key', input.sealedKey);
       const client = deps.openRouter(rotation);
-      const key = deps.sealer.unseal(input.sealedKey);
       const deadline = Date.now() + input.windowMs;
       for (;;) {
         try {

@@ -1,52 +1,119 @@
 /**
  * Seals API keys that must pass from one activity to the next (the new key from "create" to
- * "store", the old key for a rollback). A sealed key is encrypted with a subkey derived from the
- * codec keyring (HKDF, separate purpose), on top of the payload codec, so even someone who can
- * decode payloads (the Web UI through the codec server) sees only an opaque blob, never the key.
+ * "store" and "verify", the old key from "read" to a rollback's "restore"). A sealed key is
+ * encrypted with a subkey derived from the codec keyring (HKDF, separate purpose), on top of the
+ * payload codec, so even someone who can decode payloads (the Web UI through the codec server)
+ * sees only an opaque blob, never the key.
  *
- * Format: `sealed:v1:<keyId>:<base64 iv‖ciphertext‖tag>`.
+ * A blob is bound to where it may be used: the AES-GCM associated data is the codec key id, the
+ * purpose, the rotation name and the workflow id. A blob copied into another rotation's activity
+ * input, or a new key's blob offered as a restore value, does not open.
+ *
+ * Format: `sealed:v2:<purpose>:<keyId>:<base64 iv‖ciphertext‖tag>`. The purpose is in clear only to
+ * make a mismatch easy to explain; it is authenticated like the rest of the context.
  */
 import { hkdfSync } from 'node:crypto';
+import { ConfigError, SealedSecretMismatchError } from '../errors.js';
 import { decrypt, encrypt } from './aes-gcm.js';
 import type { Keyring } from './keyring.js';
 
-const PREFIX = 'sealed:v1:';
-const PURPOSE = 'openrouter-key-rotator/secret-sealing/v1';
+const PREFIX = 'sealed:v2:';
+const UNBOUND_PREFIX = 'sealed:v1:';
+const HKDF_INFO = 'openrouter-key-rotator/secret-sealing/v1';
 
-export type SealedSecret = `sealed:v1:${string}`;
+export type SealedSecret = `sealed:v2:${string}`;
+
+/** What a sealed key is for. */
+export type SealPurpose =
+  /** The key "create" made: opened by "store" and "verify". */
+  | 'new-key'
+  /** The key the destinations held before: opened only by a rollback's "restore". */
+  | 'old-key';
+
+const PURPOSES: readonly SealPurpose[] = ['new-key', 'old-key'];
+
+/** Where a sealed key may be opened: the same purpose, rotation and workflow it was sealed in. */
+export interface SealContext {
+  purpose: SealPurpose;
+  /** The rotation's name (from its config). */
+  rotation: string;
+  /** The workflow id of the rotation run. */
+  workflowId: string;
+}
+
+function describeContext(context: SealContext): string {
+  return `${context.purpose} of rotation "${context.rotation}" (workflow ${context.workflowId})`;
+}
 
 export class SecretSealer {
   private readonly subkeys = new Map<string, Buffer>();
 
   constructor(private readonly keyring: Keyring) {}
 
-  seal(secret: string): SealedSecret {
+  seal(secret: string, context: SealContext): SealedSecret {
     const keyId = this.keyring.activeKeyId;
-    const blob = encrypt(this.subkey(keyId), Buffer.from(secret, 'utf8'), Buffer.from(keyId));
-    return `${PREFIX}${keyId}:${blob.toString('base64')}`;
+    const blob = encrypt(this.subkey(keyId), Buffer.from(secret, 'utf8'), associatedData(keyId, context));
+    return `${PREFIX}${context.purpose}:${keyId}:${blob.toString('base64')}`;
   }
 
-  unseal(sealed: string): string {
-    if (!sealed.startsWith(PREFIX)) throw new Error('not a sealed secret');
-    const rest = sealed.slice(PREFIX.length);
-    const colon = rest.indexOf(':');
-    const keyId = rest.slice(0, colon);
-    if (colon < 0 || !this.keyring.keys.has(keyId)) {
-      throw new Error(`sealed secret uses codec key "${keyId}", which is not in the keyring`);
+  /**
+   * Opens a blob sealed for exactly this context.
+   * @throws SealedSecretMismatchError when it was sealed elsewhere, altered, or is not a v2 blob.
+   * @throws ConfigError when its codec key is no longer in the keyring.
+   */
+  unseal(sealed: string, context: SealContext): string {
+    if (sealed.startsWith(UNBOUND_PREFIX)) {
+      throw new SealedSecretMismatchError(
+        `refusing a sealed:v1 key for the ${describeContext(context)}: that format is not bound to a ` +
+          'rotation, so it could be replayed into another one; start a new rotation (its keys are sealed as sealed:v2)',
+      );
     }
-    return decrypt(
-      this.subkey(keyId),
-      Buffer.from(rest.slice(colon + 1), 'base64'),
-      Buffer.from(keyId),
-    ).toString('utf8');
+    // purpose:keyId:blob, where a key id may itself contain ':' and base64 never does.
+    const match = sealed.startsWith(PREFIX)
+      ? /^([^:]+):(.+):([^:]+)$/.exec(sealed.slice(PREFIX.length))
+      : null;
+    const [, purpose, keyId, blob] = match ?? [];
+    if (!PURPOSES.includes(purpose as SealPurpose) || !keyId || !blob) {
+      throw new SealedSecretMismatchError(
+        `expected a sealed key (sealed:v2:…) for the ${describeContext(context)}, got something else`,
+      );
+    }
+    if (purpose !== context.purpose) {
+      throw new SealedSecretMismatchError(
+        `refusing a sealed ${purpose} where the ${describeContext(context)} is expected`,
+      );
+    }
+    if (!this.keyring.keys.has(keyId)) {
+      throw new ConfigError(
+        `the sealed ${purpose} uses codec key "${keyId}", which is not in the keyring; ` +
+          'keep retired keys in the keyring until the rotations that used them have ended',
+      );
+    }
+    try {
+      return decrypt(
+        this.subkey(keyId),
+        Buffer.from(blob, 'base64'),
+        associatedData(keyId, context),
+      ).toString('utf8');
+    } catch {
+      throw new SealedSecretMismatchError(
+        `the sealed key does not open as the ${describeContext(context)}: it was sealed for another ` +
+          'rotation or workflow, or altered; refused',
+      );
+    }
   }
 
   private subkey(keyId: string): Buffer {
     let key = this.subkeys.get(keyId);
     if (!key) {
-      key = Buffer.from(hkdfSync('sha256', this.keyring.keys.get(keyId)!, Buffer.alloc(0), PURPOSE, 32));
+      key = Buffer.from(hkdfSync('sha256', this.keyring.keys.get(keyId)!, Buffer.alloc(0), HKDF_INFO, 32));
       this.subkeys.set(keyId, key);
     }
     return key;
   }
+}
+
+/** The authenticated context, as an unambiguous encoding (a JSON array, not a joined string). */
+function associatedData(keyId: string, context: SealContext): Buffer {
+  return Buffer.from(JSON.stringify([PREFIX, keyId, context.purpose, context.rotation, context.workflowId]));
 }
