@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDefaultDependencies } from '../src/activities/default-dependencies.js';
-import { EncryptionCodec } from '../src/codec/encryption-codec.js';
+import { createRotatorDataConverter, FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 import { parseKeyring } from '../src/codec/keyring.js';
 import { SecretSealer } from '../src/codec/secret-sealer.js';
 import { rotationSchema, type RotationConfig } from '../src/config/schema.js';
@@ -58,11 +58,15 @@ async function main(): Promise<void> {
   const emulator = await startEmulator();
   const dir = await mkdtemp(join(tmpdir(), 'bench-rate-'));
   const keyring = parseKeyring(randomBytes(32).toString('base64'), 'bench');
-  const dataConverter = { payloadCodecs: [new EncryptionCodec(keyring)] };
+  const dataConverter = await createRotatorDataConverter({ keyring });
   const connection = await Connection.connect({ address: server.address });
   const native = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection, dataConverter });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quiet,
+  });
   const env = { BENCH_MANAGEMENT_KEY: emulator.managementKey };
   const figures: RunFigures[] = [];
 

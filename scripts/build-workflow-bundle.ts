@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 
 const DEFAULT_OUT_FILE = 'dist/workflow-bundle.js';
 
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   const outFile = path.resolve(process.argv[2] ?? DEFAULT_OUT_FILE);
   const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
   const started = Date.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath });
+  // Workflow failures are encoded (then encrypted) like the worker's: see src/codec/data-converter.ts.
+  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH });
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, code);
   const kib = Math.round(Buffer.byteLength(code) / 1024);

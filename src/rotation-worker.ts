@@ -138,7 +138,11 @@ async function workflowCodeAndDeployment(options: RotationWorkerOptions): Promis
   if (!buildId) {
     const code =
       workflowBundle === undefined
-        ? (workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH })).code
+        ? (workflowBundle = await bundleWorkflowCode({
+            workflowsPath: WORKFLOWS_PATH,
+            // As Worker.create would: workflow failures encoded like the worker's (src/codec/data-converter.ts).
+            failureConverterPath: options.dataConverter.failureConverterPath,
+          })).code
         : 'code' in workflowBundle
           ? workflowBundle.code
           : await readFile(workflowBundle.codePath, 'utf8');

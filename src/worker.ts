@@ -17,7 +17,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createDefaultDependencies } from './activities/default-dependencies.js';
 import { loadKeyring } from './codec/keyring.js';
-import { EncryptionCodec } from './codec/encryption-codec.js';
+import { createRotatorDataConverter } from './codec/data-converter.js';
 import { SecretSealer } from './codec/secret-sealer.js';
 import { ConfigError } from './errors.js';
 import { createRotationWorkers } from './rotation-worker.js';
@@ -49,7 +49,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
   }
   const keyring = await loadKeyring({ env, allowDevKey: options.allowDevKey });
-  const dataConverter = { payloadCodecs: [new EncryptionCodec(keyring)] };
+  const dataConverter = await createRotatorDataConverter({ keyring });
   const { connectionOptions, namespace } = loadClientConnectConfig({
     overrideEnvVars: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),

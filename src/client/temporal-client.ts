@@ -1,7 +1,8 @@
 /**
  * Connects to Temporal the way every Temporal tool does (@temporalio/envconfig): TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and config-file profiles, with our payload
- * codec so that rotation data is encrypted before it leaves this process.
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and config-file profiles, with our data
+ * converter (src/codec/data-converter.ts), so that rotation data is encrypted before it leaves this
+ * process and failure messages read back from Temporal are decrypted.
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { inject } from 'vitest';
-import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { temporal } from '@temporalio/proto';
@@ -94,11 +94,12 @@ export async function connectCliTestClient(
   namespace: string = inject('temporalNamespace'),
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  const codec = new EncryptionCodec(parseKeyring(CLI_TEST_KEYRING, 'cli test keyring'));
   const client = new Client({
     connection,
     namespace,
-    dataConverter: { payloadCodecs: [codec] },
+    dataConverter: await createRotatorDataConverter({
+      keyring: parseKeyring(CLI_TEST_KEYRING, 'cli test keyring'),
+    }),
   });
   return { client, close: () => connection.close() };
 }

@@ -12,7 +12,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createDefaultDependencies } from '../../src/activities/default-dependencies.js';
-import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { createRotatorDataConverter, FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { parseKeyring, type Keyring } from '../../src/codec/keyring.js';
 import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
@@ -31,7 +31,11 @@ export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';
 let bundle: Promise<{ code: string }> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -84,7 +88,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
   const keyringJson = JSON.stringify({ active: 'test', keys: { test: randomBytes(32).toString('base64') } });
   const keyring = parseKeyring(keyringJson, 'test keyring');
   const dataConverter: DataConverter =
-    options.encrypt === false ? {} : { payloadCodecs: [new EncryptionCodec(keyring)] };
+    options.encrypt === false ? {} : await createRotatorDataConverter({ keyring });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace, dataConverter });
   const taskQueue = `rotation-test-${randomBytes(4).toString('hex')}`;
