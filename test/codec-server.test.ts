@@ -14,7 +14,7 @@ beforeAll(async () => {
     codec,
     port: 0,
     authToken: 'let-me-in-please',
-    uiOrigin: 'http://ui.test',
+    uiOrigins: ['http://ui.test'],
   });
 });
 afterAll(async () => {
@@ -24,7 +24,11 @@ afterAll(async () => {
 function post(path: string, body: unknown, token = 'let-me-in-please') {
   return fetch(`${server.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      origin: 'http://ui.test',
+    },
     body: JSON.stringify(body),
   });
 }

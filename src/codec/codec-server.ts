@@ -1,8 +1,16 @@
 /**
  * The remote codec endpoint for the Temporal Web UI (and `temporal --codec-endpoint`): POST
- * /encode and /decode with `{"payloads": [...]}` (proto3 JSON, base64 bytes), CORS for the UI's
- * origin. Decoding shows workflow data to whoever can reach it, so off loopback it requires a
- * bearer token. API keys inside payloads stay sealed (see secret-sealer.ts): the UI never sees one.
+ * /decode and /encode with `{"payloads": [...]}` (proto3 JSON, base64 bytes), CORS for the UI's
+ * origins. API keys inside payloads stay sealed (see secret-sealer.ts): the UI never sees one.
+ *
+ * Who may call what:
+ * - /decode shows workflow data to whoever can reach it. Without a bearer token the server binds
+ *   loopback only and answers only requests whose `Host` is a loopback name with its own port, so
+ *   a web page cannot reach it through DNS rebinding.
+ * - /encode makes payloads the worker accepts as ours, so it needs the bearer token: without a
+ *   token configured it is refused outright.
+ * - Bodies must be `application/json`: a browser cannot send that cross-origin without a CORS
+ *   preflight, which only the UI's origins pass.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -10,31 +18,43 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
+/** The origins of a local dev server's Web UI; the demo prints the 127.0.0.1 form. */
+export const DEFAULT_UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'] as const;
+
 export interface CodecServerOptions {
+  /** The codec. Give it `foreignPayloads: "show"` so /decode shows unencrypted payloads as they are. */
   codec: PayloadCodec;
   /** @default 8888 */
   port?: number;
   /** @default "127.0.0.1" */
   host?: string;
-  /** Origin of the Temporal Web UI allowed by CORS. @default "http://localhost:8233" */
-  uiOrigin?: string;
-  /** Bearer token callers must present; required when binding beyond loopback. */
-  authToken?: string;
+  /** Origins of the Temporal Web UI allowed by CORS; replaces the default. @default DEFAULT_UI_ORIGINS */
+  uiOrigins?: readonly string[];
   /**
-   * Serve without a token beyond loopback. Only for a container whose port is published on the
-   * host's loopback alone (the Web UI cannot send a fixed token). @default false
+   * Bearer token callers must present. Required to bind beyond loopback and to use /encode.
+   * @default undefined (loopback only, /decode only)
    */
-  allowUnauthenticated?: boolean;
+  authToken?: string;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const payloadsBody = z.object({
-  payloads: z.array(
-    z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).loose(),
-  ),
-});
 
-function fromJson(p: z.infer<typeof payloadsBody>['payloads'][number]): Payload {
+// Proto3 JSON of `Payloads`: an empty list may be left out entirely (the `temporal` CLI sends `{}`).
+const payloadsBody = z
+  .object({
+    payloads: z
+      .array(
+        z
+          .object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })
+          .loose(),
+      )
+      .optional(),
+  })
+  .strict();
+
+type WirePayload = NonNullable<z.infer<typeof payloadsBody>['payloads']>[number];
+
+function fromJson(p: WirePayload): Payload {
   return {
     metadata: Object.fromEntries(
       Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
@@ -56,74 +76,159 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost';
 }
 
+/** Whether a `Host` header names this server on loopback: `localhost`, `127.x.x.x` or `[::1]`, with its port. */
+function isLoopbackHostHeader(header: string | undefined, port: number): boolean {
+  const match = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]):(\d+)$/i.exec(header ?? '');
+  return match !== null && Number(match[2]) === port;
+}
+
+/** A configured UI origin in canonical form (`scheme://host[:port]`), or a ConfigError. */
+export function parseUiOrigin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  const isOrigin =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.pathname === '/' &&
+    !url.search &&
+    !url.hash &&
+    !url.username &&
+    !url.password;
+  if (!isOrigin) {
+    throw new ConfigError(
+      `Web UI origin "${value}": expected scheme://host[:port] with no path, e.g. http://localhost:8080`,
+    );
+  }
+  return url!.origin;
+}
+
+class RequestRefused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    if (size > MAX_BODY_BYTES) throw new RequestRefused(413, `body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function isJsonContentType(header: string | undefined): boolean {
+  return header?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
 export async function startCodecServer(
   options: CodecServerOptions,
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const host = options.host ?? '127.0.0.1';
-  const uiOrigin = options.uiOrigin ?? 'http://localhost:8233';
-  if (!isLoopback(host) && !options.authToken && !options.allowUnauthenticated) {
+  const uiOrigins = new Set((options.uiOrigins ?? DEFAULT_UI_ORIGINS).map(parseUiOrigin));
+  if (!isLoopback(host) && !options.authToken) {
     throw new ConfigError(
       `the codec server decrypts workflow data: binding to ${host} needs KEY_ROTATOR_CODEC_SERVER_TOKEN ` +
-        '(a bearer token), or KEY_ROTATOR_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true when its port is reachable from loopback only',
+        '(or KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE), a bearer token every caller must present',
     );
   }
   const expected = options.authToken ? Buffer.from(`Bearer ${options.authToken}`) : undefined;
+  let port = options.port ?? 8888;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    res.setHeader('Access-Control-Allow-Origin', uiOrigin);
-    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
-    res.setHeader('Vary', 'Origin');
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    const path = new URL(req.url ?? '/', 'http://codec.invalid').pathname;
+  /** Refuses the request unless it may go on; sets the CORS headers of allowed origins. */
+  const admit = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    if (!expected && !isLoopbackHostHeader(req.headers.host, port)) {
+      throw new RequestRefused(
+        421,
+        `this codec server answers only requests addressed to localhost:${port} or 127.0.0.1:${port}`,
+      );
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (!uiOrigins.has(origin)) {
+        throw new RequestRefused(
+          403,
+          `origin ${origin} is not an allowed Web UI origin; start the codec server with --ui-origin ${origin}`,
+        );
+      }
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+    }
+    if (req.method === 'OPTIONS') return;
     if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode')) {
-      return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      throw new RequestRefused(404, 'not found: POST /decode or /encode');
     }
     if (expected) {
       const given = Buffer.from(req.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return void res.writeHead(401, { 'content-type': 'text/plain' }).end('unauthorized\n');
+        throw new RequestRefused(401, 'unauthorized: send Authorization: Bearer <codec server token>');
       }
+    } else if (path === '/encode') {
+      throw new RequestRefused(
+        403,
+        '/encode is disabled: it makes payloads the worker trusts, so it needs KEY_ROTATOR_CODEC_SERVER_TOKEN ' +
+          '(callers then send Authorization: Bearer <token>)',
+      );
     }
-    let body: z.infer<typeof payloadsBody>;
-    try {
-      body = payloadsBody.parse(JSON.parse(await readBody(req)));
-    } catch {
-      return void res.writeHead(400, { 'content-type': 'text/plain' }).end('expected {"payloads": [...]}\n');
+    if (!isJsonContentType(req.headers['content-type'])) {
+      throw new RequestRefused(415, 'expected content-type: application/json');
     }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('Vary', 'Origin');
+    const path = new URL(req.url ?? '/', 'http://codec.invalid').pathname;
     try {
-      const payloads = body.payloads.map(fromJson);
-      const out =
-        path === '/encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      admit(req, res, path);
+      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+      let body: z.infer<typeof payloadsBody>;
+      try {
+        body = payloadsBody.parse(JSON.parse(await readBody(req)));
+      } catch (err) {
+        if (err instanceof RequestRefused) throw err;
+        throw new RequestRefused(400, 'expected {"payloads": [...]}');
+      }
+      const payloads = (body.payloads ?? []).map(fromJson);
+      let out: Payload[];
+      try {
+        out =
+          path === '/encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
+      } catch (err) {
+        // Codec errors name encodings and key ids, never key material.
+        throw new RequestRefused(400, (err as Error).message);
+      }
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ payloads: out.map(toJson) }));
     } catch (err) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`${(err as Error).message}\n`);
+      if (!(err instanceof RequestRefused)) throw err;
+      res.writeHead(err.status, { 'content-type': 'text/plain' }).end(`${err.message}\n`);
     }
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => res.writeHead(500).end());
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8888, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  if (typeof address === 'object' && address) port = address.port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     server,

@@ -10,10 +10,15 @@ export function registerCodecServerCommand(program: Command, ctx: CliContext): v
       'serve the payload codec (POST /encode, /decode) so the Temporal Web UI can show rotations decrypted',
     )
     .requiredOption('--port <port>', 'port to listen on', tcpPort)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
     .option(
-      '--ui-origin <url>',
-      'origin of the Web UI allowed to call it (CORS) [env: KEY_ROTATOR_CODEC_UI_ORIGIN]',
+      '--host <host>',
+      'address to bind; beyond loopback it needs KEY_ROTATOR_CODEC_SERVER_TOKEN (or _FILE), as /encode does',
+      '127.0.0.1',
+    )
+    .option(
+      '--ui-origin <urls>',
+      'origins of the Web UI allowed to call it (CORS), comma-separated [env: KEY_ROTATOR_CODEC_UI_ORIGIN] ' +
+        '(default: http://localhost:8233,http://127.0.0.1:8233)',
     )
     .action(async (options: { port: number; host: string; uiOrigin?: string }) => {
       const { runCodecServerCommand } = await import('../../codec/codec-server-command.js');
