@@ -1,6 +1,8 @@
 /**
- * Errors are values with a type name that Temporal's retry policy can match, a verdict on whether
- * retrying can help, and a message (always redacted) that tells the user what to do next.
+ * Errors are values with a type name (the class name, which becomes the Temporal failure type), a
+ * verdict on whether retrying can help, and a message (always redacted) that tells the user what to
+ * do next. The `retryable` flag is the one place retryability is decided: activities map it to a
+ * non-retryable failure (src/activities/failure-mapping.ts); retry policies list no type names.
  */
 import { redact } from './redact.js';
 
@@ -59,16 +61,3 @@ export class VerificationError extends RotatorError {}
  * Retrying cannot help: the input itself is wrong.
  */
 export class SealedSecretMismatchError extends RotatorError {}
-
-/** Type names that must never be retried by Temporal, whatever the error instance says. */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'ConfigError',
-  'DestinationConflictError',
-  'DestinationAuthError',
-  'DestinationApprovalPendingError',
-  'OldKeyUnconfirmedError',
-  'VerificationError',
-  'OpenRouterAuthError',
-  'OpenRouterPermissionError',
-  'OpenRouterBadRequestError',
-] as const;

@@ -2,6 +2,8 @@
  * Turns our typed errors into Temporal failures the retry policy understands: the error's class
  * name becomes the failure type, `retryable: false` becomes non-retryable, and a server's
  * Retry-After becomes `nextRetryDelay`. Unknown errors stay retryable, with a redacted message.
+ * This is the one place an activity failure's retryability is decided: the workflow's retry
+ * policies list no type names, so an error's own `retryable` flag always has the last word.
  */
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';

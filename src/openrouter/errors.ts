@@ -96,13 +96,3 @@ export class OpenRouterResponseError extends OpenRouterError {
     return this.#createdKey;
   }
 }
-
-/** Type names Temporal must never retry: the same call will fail the same way. */
-export const OPENROUTER_NON_RETRYABLE_ERROR_TYPES: string[] = [
-  'OpenRouterBadRequestError',
-  'OpenRouterAuthError',
-  'OpenRouterPaymentError',
-  'OpenRouterPermissionError',
-  'OpenRouterNotFoundError',
-  'OpenRouterResponseError',
-];

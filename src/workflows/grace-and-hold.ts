@@ -1,0 +1,128 @@
+/**
+ * The waits of a rotation. The grace period is a durable timer while consumers pick up the new
+ * key: a pause stretches it, `endGrace` cuts it short. With `requireTrafficMoved`, the traffic
+ * hold then keeps both keys live until the old key's usage has stopped and the new key's has begun.
+ */
+import { condition } from '@temporalio/workflow';
+import type { CreatedKeyInfo, KeyInfo, KeyUsage } from '../activities/activity-types.js';
+import type { RotationConfig } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { VerificationError } from '../errors.js';
+import { workflowFailure } from './rotation-failures.js';
+import type { RotationState } from './rotation-state.js';
+
+/** Longest window in which the old key's usage must stand still; also the longest hold re-check. */
+const MAX_QUIET_WINDOW_MS = 10 * 60_000;
+/** Shortest interval between usage checks while holding. */
+const MIN_TRAFFIC_RECHECK_MS = 5_000;
+
+/** Usage counters of the given keys, in the same order (an OpenRouter activity). */
+export type UsageOf = (hashes: string[]) => Promise<KeyUsage[]>;
+
+/** The plan for the traffic-moved check: which key must fall quiet, and for how long. */
+export interface TrafficCheck {
+  old: KeyInfo;
+  /** The last part of the grace period, in which the old key's usage must stand still. */
+  quietMs: number;
+}
+
+/**
+ * With `requireTrafficMoved`, the last part of the grace period (half, at most 10 min) is the
+ * window in which the old key's usage must stand still. An emergency `--grace 0` skips the check.
+ */
+export function planTrafficCheck(
+  rotation: RotationConfig,
+  oldKey: KeyInfo | undefined,
+  graceMs: number,
+  state: RotationState,
+): TrafficCheck | undefined {
+  if (!rotation.verify.requireTrafficMoved || !oldKey) return undefined;
+  if (graceMs > 0) return { old: oldKey, quietMs: Math.min(graceMs / 2, MAX_QUIET_WINDOW_MS) };
+  state.warn(
+    'grace period 0: the traffic-moved check is skipped, the old key is revoked right after verification',
+  );
+  return undefined;
+}
+
+/**
+ * Waits out the grace period. With a traffic check, samples the old key's usage before the quiet
+ * window starts and returns it (null otherwise), to see it stand still afterwards.
+ */
+export async function waitOutGrace(
+  state: RotationState,
+  graceMs: number,
+  trafficCheck: TrafficCheck | undefined,
+  usageOf: UsageOf,
+): Promise<number | null> {
+  const endsAt = Date.now() + graceMs;
+  let oldUsage: number | null = null;
+  if (trafficCheck) {
+    await graceUntil(state, endsAt - trafficCheck.quietMs, endsAt);
+    oldUsage = (await usageOf([trafficCheck.old.hash]))[0]?.usage ?? null;
+  }
+  await graceUntil(state, endsAt, endsAt);
+  return oldUsage;
+}
+
+/**
+ * The grace period until `untilMs`: a durable timer that a pause stretches (a paused rotation
+ * does not move on, even past the timer) and `endGrace` cuts short.
+ */
+async function graceUntil(state: RotationState, untilMs: number, endsAt: number): Promise<void> {
+  state.showGraceEnd(endsAt);
+  while (!state.endGraceRequested) {
+    if (state.paused) {
+      await condition(() => !state.paused || state.endGraceRequested);
+      continue;
+    }
+    const remaining = untilMs - Date.now();
+    if (remaining <= 0) break;
+    await condition(() => state.paused || state.endGraceRequested, remaining);
+  }
+  if (untilMs >= endsAt || state.endGraceRequested) state.showGraceEnd(undefined);
+}
+
+/**
+ * The new key must show usage and the old key's usage must have stopped growing. Until then both
+ * keys stay live (the `hold` step) and the check repeats; `endGrace` overrides it, the
+ * `trafficHoldTimeout` deadline fails it with a {@link VerificationError}.
+ */
+export async function holdUntilTrafficMoved(
+  rotation: RotationConfig,
+  state: RotationState,
+  check: TrafficCheck,
+  oldUsageBefore: number | null,
+  newKey: CreatedKeyInfo,
+  usageOf: UsageOf,
+): Promise<void> {
+  const deadline = Date.now() + parseDuration(rotation.verify.trafficHoldTimeout);
+  const recheckMs = Math.min(Math.max(check.quietMs, MIN_TRAFFIC_RECHECK_MS), MAX_QUIET_WINDOW_MS);
+  let previousOld = oldUsageBefore;
+  state.forgetEndGrace();
+  for (;;) {
+    const [oldUsage, newUsage] = await usageOf([check.old.hash, newKey.hash]);
+    const oldStopped = previousOld !== null && oldUsage?.usage === previousOld;
+    const newUsed = (newUsage?.usage ?? 0) > 0;
+    if (oldStopped && newUsed) return;
+    if (state.status.step !== 'hold') {
+      state.enterStep('hold');
+      state.warn(
+        `holding: traffic has not moved yet (new key ${newUsed ? 'is' : 'is not'} in use, old key ` +
+          `${oldStopped ? 'is idle' : 'is still in use'}); both keys stay live. Send endGrace to delete anyway.`,
+      );
+    }
+    previousOld = oldUsage?.usage ?? null;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw workflowFailure(
+        VerificationError,
+        `traffic did not move to the new key within ${rotation.verify.trafficHoldTimeout}`,
+      );
+    }
+    if (await condition(() => state.endGraceRequested, Math.min(recheckMs, remaining))) {
+      state.warn('hold ended by an operator: deleting the old key although traffic had not moved');
+      return;
+    }
+    await state.whenNotPaused();
+  }
+}

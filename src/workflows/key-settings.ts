@@ -1,0 +1,30 @@
+/** Settings of the key a rotation creates that the workflow works out itself. */
+import type { RotationConfig } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+
+const DAY_MS = 86_400_000;
+/** Margin added to interval + grace for the `expiresAfter: auto` backstop. */
+const EXPIRY_MARGIN_MS = 7 * DAY_MS;
+
+/**
+ * The new key's name: the configured name plus this rotation and run, so a retried create can
+ * find (and delete) a key an earlier attempt of this run created but never heard back about.
+ */
+export function keyNameForRun(rotation: RotationConfig, runId: string): string {
+  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(0, 8)})`;
+}
+
+/**
+ * When the new key expires at OpenRouter on its own, as a backstop should rotations stop: `auto`
+ * is one interval plus the grace period plus a week. Null for `none`.
+ */
+export function expiryBackstop(rotation: RotationConfig, graceMs: number): string | null {
+  const setting = rotation.openrouter.key.expiresAfter;
+  if (setting === 'none') return null;
+  const afterMs =
+    setting === 'auto'
+      ? rotation.schedule.intervalDays * DAY_MS + graceMs + EXPIRY_MARGIN_MS
+      : parseDuration(setting);
+  // Whole seconds: OpenRouter wants ISO 8601 with seconds and no fraction.
+  return new Date(Math.ceil((Date.now() + afterMs) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,177 @@
+/**
+ * What a running rotation shows and hears: its status (the `status` query), the pause, resume and
+ * end-grace requests it receives, and the search attributes and metrics that follow its steps.
+ * The steps change it only through the named methods below.
+ */
+import { condition, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { CreatedKeyInfo } from '../activities/activity-types.js';
+import {
+  endGraceSignal,
+  endGraceUpdate,
+  pauseSignal,
+  resumeSignal,
+  rotationNewKeyLabelKey,
+  rotationOutcomeKey,
+  rotationStepKey,
+  statusQuery,
+  type RotationOptions,
+  type RotationOutcome,
+  type RotationResult,
+  type RotationStatus,
+  type RotationStep,
+} from './messages.js';
+import { reasonOf } from './rotation-failures.js';
+import { rotationMetrics } from './rotation-metrics.js';
+
+/** How a rotation can end. */
+export type FinalOutcome = Exclude<RotationOutcome, 'running'>;
+
+export class RotationState {
+  readonly status: RotationStatus;
+  readonly metrics: ReturnType<typeof rotationMetrics>;
+  readonly #startedAt = new Date().toISOString();
+  #endGraceRequested = false;
+
+  constructor(rotation: string, options: RotationOptions) {
+    this.metrics = rotationMetrics(rotation);
+    this.status = {
+      rotation,
+      step: 'starting',
+      outcome: 'running',
+      paused: false,
+      reason: options.reason ?? 'manual',
+      ...(options.note ? { note: options.note } : {}),
+      steps: [],
+      warnings: [],
+    };
+  }
+
+  /** Answers the status query and takes pause, resume and endGrace; marks the run as running. */
+  begin(): void {
+    setHandler(statusQuery, () => this.status);
+    setHandler(pauseSignal, (reason?: string) => {
+      this.status.paused = true;
+      this.status.pauseReason = reason;
+    });
+    setHandler(resumeSignal, () => {
+      this.status.paused = false;
+      this.status.pauseReason = undefined;
+    });
+    setHandler(endGraceSignal, () => {
+      this.#endGraceRequested = true;
+    });
+    setHandler(endGraceUpdate, () => {
+      this.#endGraceRequested = true;
+      return this.status;
+    });
+    upsertSearchAttributes([{ key: rotationOutcomeKey, value: 'running' }]);
+  }
+
+  get paused(): boolean {
+    return this.status.paused;
+  }
+
+  /** Whether an operator asked to end the grace period (or the traffic hold) now. */
+  get endGraceRequested(): boolean {
+    return this.#endGraceRequested;
+  }
+
+  /** The hold waits for a request of its own: one that ended the grace period is used up. */
+  forgetEndGrace(): void {
+    this.#endGraceRequested = false;
+  }
+
+  /** A paused rotation waits here, before its next step. */
+  async whenNotPaused(): Promise<void> {
+    if (this.status.paused) {
+      log.info('rotation paused; waiting for resume', {
+        rotation: this.status.rotation,
+        step: this.status.step,
+      });
+      await condition(() => !this.status.paused);
+    }
+  }
+
+  enterStep(step: RotationStep): void {
+    const now = new Date().toISOString();
+    const previous = this.status.steps.at(-1);
+    if (previous && !previous.endedAt) previous.endedAt = now;
+    this.status.step = step;
+    this.status.steps.push({ step, startedAt: now });
+    upsertSearchAttributes([{ key: rotationStepKey, value: step }]);
+  }
+
+  warn(message: string): void {
+    this.status.warnings.push(message);
+    log.warn(message, { rotation: this.status.rotation });
+  }
+
+  /** The grace period's end as the status shows it; undefined outside the grace step. */
+  showGraceEnd(endsAtMs: number | undefined): void {
+    this.status.graceEndsAt = endsAtMs === undefined ? undefined : new Date(endsAtMs).toISOString();
+  }
+
+  oldKeyConfirmed(label: string): void {
+    this.status.oldKeyLabel = label;
+  }
+
+  /** Shows the new key (label and hash, never the key) and warns about what OpenRouter did oddly. */
+  newKeyCreated(created: CreatedKeyInfo): void {
+    this.status.newKeyLabel = created.label;
+    this.status.newKeyHash = created.hash;
+    upsertSearchAttributes([{ key: rotationNewKeyLabelKey, value: created.label }]);
+    if (!created.hashIsSha256OfKey) {
+      this.warn(
+        `OpenRouter's hash of the new key ${created.label} is not sha256 of the key: the next rotation will not ` +
+          'be able to confirm it as the active key. Please report this (OpenRouter changed its hash form).',
+      );
+    }
+    if (created.removedOrphans > 0) {
+      this.warn(
+        `deleted ${created.removedOrphans} key(s) left by an earlier attempt whose create response was lost`,
+      );
+    }
+  }
+
+  /** The age of the active key, for the key-age gauge. */
+  reportKeyAge(createdAt: string): void {
+    this.metrics.keyAge.set(Math.max(0, (Date.now() - Date.parse(createdAt)) / 1000));
+  }
+
+  /** Keeps the reason of a failure for the status query. */
+  recordError(err: unknown): void {
+    this.status.lastError = reasonOf(err);
+  }
+
+  /** Ends the run: last step, outcome search attribute and metrics. */
+  finish(outcome: FinalOutcome, step: RotationStep): void {
+    this.enterStep(step);
+    const last = this.status.steps.at(-1)!;
+    last.endedAt = last.startedAt;
+    this.status.outcome = outcome;
+    upsertSearchAttributes([{ key: rotationOutcomeKey, value: outcome }]);
+    if (outcome === 'succeeded') this.metrics.succeeded.add(1);
+    if (outcome === 'failed' || outcome === 'rolled-back') this.metrics.failed.add(1);
+    if (outcome === 'rolled-back') this.metrics.rolledBack.add(1);
+  }
+
+  /** Ends the run as failed because of `err` (`rolled-back` when every change was undone). */
+  fail(err: unknown, outcome: 'failed' | 'rolled-back' = 'failed'): void {
+    this.recordError(err);
+    this.finish(outcome, 'failed');
+  }
+
+  /** The workflow's result: the steps and warnings so far, never a key. */
+  result(outcome: 'succeeded' | 'skipped', extra: Partial<RotationResult>): RotationResult {
+    return {
+      rotation: this.status.rotation,
+      outcome,
+      destinations: [],
+      steps: this.status.steps,
+      startedAt: this.#startedAt,
+      endedAt: new Date().toISOString(),
+      warnings: this.status.warnings,
+      ...extra,
+    };
+  }
+}
