@@ -29,6 +29,13 @@ export class RotatorError extends Error {
 /** The configuration or a credential reference is wrong; fixing the config is the only remedy. */
 export class ConfigError extends RotatorError {}
 
+/**
+ * A rotation (or an activity's input) asks for something the worker's policy does not allow: a
+ * host to send a credential to, a variable or file to read, a file to write. Nothing was sent or
+ * written; only a changed rotation, or the operator changing the policy, can help.
+ */
+export class PolicyViolationError extends ConfigError {}
+
 /** A secret destination failed. `destination` names it (kind and target, never a value). */
 export class DestinationError extends RotatorError {
   constructor(

@@ -6,6 +6,9 @@
  * This module has no Node built-ins so the workflow can import its types and helpers.
  */
 import { z } from 'zod';
+import { workerOwnVariableProblem } from '../policy/env-name-rules.js';
+import { hasNulByte, pathProblem } from '../policy/path-rules.js';
+import { serviceUrlProblem } from '../policy/url-rules.js';
 import { DURATION_PATTERN, tryParseDuration } from './duration.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -17,9 +20,30 @@ export const durationString = z
   .regex(DURATION_PATTERN, 'expected a duration such as 24h, 30m, 1h30m or 0s')
   .refine((s) => !DURATION_PATTERN.test(s) || tryParseDuration(s) !== undefined, 'duration is too large');
 
+/** Adds the issue `problem` finds, if any (one message per rule, written where the rule lives). */
+function rule(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
 export const envVarName = z
   .string()
-  .regex(ENV_NAME, 'expected the NAME of an environment variable (letters, digits, _), not a secret');
+  .regex(ENV_NAME, 'expected the NAME of an environment variable (letters, digits, _), not a secret')
+  // Never the worker's own secrets (codec keyring, Temporal API key), whatever the worker policy says.
+  .superRefine(rule((name) => (ENV_NAME.test(name) ? workerOwnVariableProblem(name) : undefined)));
+
+/**
+ * A URL the worker sends credentials to: https (http only to a loopback host), no user:pass@, no
+ * query or fragment. Which hosts are allowed at all is the worker policy's decision.
+ */
+export const serviceUrl = z
+  .url()
+  .superRefine(rule((url) => (URL.canParse(url) ? serviceUrlProblem(url) : undefined)));
+
+/** A path the worker reads or writes, in normal form (no `.`, `..` or empty segments). */
+export const normalisedPath = z.string().min(1).superRefine(rule(pathProblem));
 
 export function isValidTimeZone(zone: string): boolean {
   try {
@@ -36,7 +60,7 @@ export const secretRef = z
     /** Name of the environment variable holding the value. */
     env: envVarName.optional(),
     /** Path of a file holding the value (trailing newline ignored). */
-    file: z.string().min(1).optional(),
+    file: normalisedPath.optional(),
   })
   .strict()
   .refine((r) => (r.env === undefined) !== (r.file === undefined), 'set exactly one of env or file');
@@ -65,7 +89,7 @@ export const openRouterSchema = z
     /** Name of the environment variable that holds the management key. @default "OPENROUTER_MANAGEMENT_KEY" */
     managementKeyEnv: envVarName.default('OPENROUTER_MANAGEMENT_KEY'),
     /** API base URL (the emulator's for tests and the demo). @default "https://openrouter.ai/api/v1" */
-    baseUrl: z.url().default('https://openrouter.ai/api/v1'),
+    baseUrl: serviceUrl.default('https://openrouter.ai/api/v1'),
     /** Workspace the keys live in; omitted = the default workspace. */
     workspaceId: z.uuid().optional(),
     key: openRouterKeySchema,
@@ -103,7 +127,7 @@ const fileDestination = z
   .object({
     type: z.literal('file'),
     /** Path of the file (relative paths resolve from the worker's working directory). */
-    path: z.string().min(1),
+    path: normalisedPath,
     /** dotenv (`NAME=value` lines) or json (`{"NAME": "value"}`). @default "dotenv" */
     format: z.enum(['dotenv', 'json']).default('dotenv'),
     /** Variable / field name that holds the key. @default "OPENROUTER_API_KEY" */
@@ -120,9 +144,13 @@ const awsDestination = z
     /** Secret name or ARN. */
     secretId: z.string().min(1),
     /** Region; otherwise the standard AWS provider chain decides. */
-    region: z.string().min(1).optional(),
+    region: z
+      .string()
+      // The SDK builds the endpoint's host name from it: one DNS label, nothing that could add a host.
+      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'expected an AWS region such as eu-west-1')
+      .optional(),
     /** Endpoint override (LocalStack, moto, VPC endpoints). */
-    endpoint: z.url().optional(),
+    endpoint: serviceUrl.optional(),
     /** When set, the secret is a JSON object and the key lives in this field; otherwise a plain string. */
     jsonField: z.string().min(1).optional(),
   })
@@ -145,7 +173,7 @@ const vaultDestination = z
   .object({
     type: z.literal('vault'),
     /** Vault / OpenBao address, e.g. https://vault.example.com:8200 */
-    address: z.url(),
+    address: serviceUrl,
     /** KV v2 mount. @default "secret" */
     mount: z.string().min(1).default('secret'),
     /** Secret path inside the mount, e.g. apps/checkout */
@@ -162,7 +190,7 @@ const infisicalDestination = z
   .object({
     type: z.literal('infisical'),
     /** Infisical instance. @default "https://app.infisical.com" */
-    siteUrl: z.url().default('https://app.infisical.com'),
+    siteUrl: serviceUrl.default('https://app.infisical.com'),
     projectId: z.string().min(1),
     /** Environment slug, e.g. prod. */
     environment: z.string().min(1),
@@ -195,7 +223,22 @@ export const rotationSchema = z
     /** Written in this order; a failure rolls back the ones already written. */
     destinations: z.array(destinationSchema).min(1, 'at least one destination is required'),
   })
-  .strict();
+  .strict()
+  .superRefine((rotation, ctx) => {
+    for (const path of stringsWithNulByte(rotation, [])) {
+      ctx.addIssue({ code: 'custom', path, message: 'must not contain a NUL byte' });
+    }
+  });
+
+/** Paths of the strings inside `value` that hold a NUL byte (C code would cut them short). */
+function stringsWithNulByte(value: unknown, at: PropertyKey[]): PropertyKey[][] {
+  if (typeof value === 'string') return hasNulByte(value) ? [at] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringsWithNulByte(item, [...at, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, child]) => stringsWithNulByte(child, [...at, key]));
+  }
+  return [];
+}
 
 export const configSchema = z
   .object({

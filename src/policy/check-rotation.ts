@@ -1,0 +1,212 @@
+/**
+ * Checks a rotation against the worker policy: every place the rotation would send a credential,
+ * every variable and file it would read, every file it would write. Returns what the policy
+ * refuses, each naming the config field and the rule; values of credentials are never read.
+ */
+import path from 'node:path';
+import type { DestinationConfig, RotationConfig, SecretRef } from '../config/schema.js';
+import { PolicyViolationError } from '../errors.js';
+import { envPatternMatches, workerOwnVariableProblem } from './env-name-rules.js';
+import { insideRoots, realPathOf } from './path-inside-roots.js';
+import { displayUrl, normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
+import type { WorkerPolicy } from './worker-policy-schema.js';
+
+/** One thing a rotation asks for that the worker policy does not allow. */
+export interface PolicyViolation {
+  /** The field inside the rotation, e.g. `destinations[1].address`. */
+  path: string;
+  /** The rule, e.g. `http://10.0.0.5:8080/api/v1 is not in the worker policy's openrouter.baseUrls (...)`. */
+  message: string;
+}
+
+export interface CheckRotationOptions {
+  /** Folder that relative paths resolve from (the worker's working directory). @default process.cwd() */
+  cwd?: string;
+}
+
+function notListed(what: string, list: string, allowed: readonly string[]): string {
+  return `${what} is not in the worker policy's ${list} (allowed: ${allowed.length > 0 ? allowed.join(', ') : 'none'})`;
+}
+
+/** Why credentials may not be sent to `url` under `policy`'s `list`, or undefined when they may. */
+function urlViolation(
+  url: string,
+  allowed: readonly string[],
+  list: string,
+  compare: (url: string) => string,
+): string | undefined {
+  return (
+    serviceUrlProblem(url) ??
+    (allowed.includes(compare(url)) ? undefined : notListed(displayUrl(url), list, allowed))
+  );
+}
+
+/** Why the OpenRouter management key may not be sent to `baseUrl`, or undefined when it may. */
+export function openRouterBaseUrlViolation(baseUrl: string, policy: WorkerPolicy): string | undefined {
+  return urlViolation(baseUrl, policy.openrouter.baseUrls, 'openrouter.baseUrls', normaliseBaseUrl);
+}
+
+/** Why the management key may not be read from variable `name` (or `<name>_FILE`), or undefined. */
+export function managementKeyEnvViolation(name: string, policy: WorkerPolicy): string | undefined {
+  const allowed = policy.openrouter.managementKeyEnvs;
+  return (
+    workerOwnVariableProblem(name) ??
+    (allowed.includes(name) ? undefined : notListed(name, 'openrouter.managementKeyEnvs', allowed))
+  );
+}
+
+/**
+ * Why a destination credential may not be read through `ref`, or undefined when it may. A file is
+ * judged by its real path: a symbolic link inside a root that points outside it is refused.
+ */
+export function secretRefViolation(ref: SecretRef, policy: WorkerPolicy, cwd: string): string | undefined {
+  if (ref.env !== undefined) {
+    const allowed = policy.credentials.envs;
+    return (
+      workerOwnVariableProblem(ref.env) ??
+      (allowed.some((pattern) => envPatternMatches(pattern, ref.env!))
+        ? undefined
+        : notListed(ref.env, 'credentials.envs', allowed))
+    );
+  }
+  if (ref.file !== undefined) {
+    return filePathViolation(
+      path.resolve(cwd, ref.file),
+      policy.credentials.fileRoots,
+      'credentials.fileRoots',
+    );
+  }
+  return 'no env or file given';
+}
+
+function filePathViolation(file: string, roots: readonly string[], list: string): string | undefined {
+  switch (insideRoots(file, roots)) {
+    case 'inside':
+      return undefined;
+    case 'outside':
+      return `${file} is not inside a folder of the worker policy's ${list} (allowed: ${roots.length > 0 ? roots.join(', ') : 'none'}; symbolic links are resolved)`;
+    case 'unresolvable':
+      return `${file} cannot be resolved to a real path (a dangling symbolic link, or a folder the worker may not read), so the worker policy's ${list} cannot allow it`;
+  }
+}
+
+/** Every credential reference inside a destination, with its field path. */
+function secretRefsOf(destination: DestinationConfig): { at: string; ref: SecretRef }[] {
+  switch (destination.type) {
+    case 'file':
+    case 'aws-secrets-manager':
+      return [];
+    case 'vault':
+      return destination.auth.method === 'token'
+        ? [{ at: 'auth.token', ref: destination.auth.token }]
+        : [
+            { at: 'auth.roleId', ref: destination.auth.roleId },
+            { at: 'auth.secretId', ref: destination.auth.secretId },
+          ];
+    case 'infisical':
+      return [
+        { at: 'auth.clientId', ref: destination.auth.clientId },
+        { at: 'auth.clientSecret', ref: destination.auth.clientSecret },
+      ];
+  }
+}
+
+function destinationViolations(
+  destination: DestinationConfig,
+  at: string,
+  policy: WorkerPolicy,
+  cwd: string,
+): PolicyViolation[] {
+  const found: PolicyViolation[] = [];
+  const add = (field: string, message: string | undefined) => {
+    if (message !== undefined) found.push({ path: `${at}.${field}`, message });
+  };
+  const { destinations: allowed } = policy;
+  switch (destination.type) {
+    case 'file': {
+      const file = path.resolve(cwd, destination.path);
+      add('path', filePathViolation(file, allowed.fileRoots, 'destinations.fileRoots'));
+      const policyFile = policy.source === undefined ? undefined : realPathOf(path.resolve(policy.source));
+      if (policyFile !== undefined && realPathOf(file) === policyFile) {
+        add('path', `${file} is the worker policy file itself`);
+      }
+      break;
+    }
+    case 'aws-secrets-manager':
+      // No endpoint: the SDK's own AWS endpoints, always allowed.
+      if (destination.endpoint !== undefined) {
+        add(
+          'endpoint',
+          urlViolation(destination.endpoint, allowed.awsEndpoints, 'destinations.awsEndpoints', originOf),
+        );
+      }
+      break;
+    case 'vault':
+      add(
+        'address',
+        urlViolation(destination.address, allowed.vaultAddresses, 'destinations.vaultAddresses', originOf),
+      );
+      break;
+    case 'infisical':
+      add(
+        'siteUrl',
+        urlViolation(
+          destination.siteUrl,
+          allowed.infisicalSiteUrls,
+          'destinations.infisicalSiteUrls',
+          originOf,
+        ),
+      );
+      break;
+    default: {
+      // A new destination type must say here where it sends credentials before the worker runs it.
+      const unknown: { type?: unknown } = destination;
+      add('type', `destination type ${String(unknown.type)} is not known to the worker policy`);
+    }
+  }
+  for (const { at: refAt, ref } of secretRefsOf(destination)) {
+    add(`${refAt}.${ref.env !== undefined ? 'env' : 'file'}`, secretRefViolation(ref, policy, cwd));
+  }
+  return found;
+}
+
+/** What `policy` refuses in `rotation`; empty when the worker may run it. */
+export function checkRotationAgainstPolicy(
+  rotation: RotationConfig,
+  policy: WorkerPolicy,
+  options: CheckRotationOptions = {},
+): PolicyViolation[] {
+  const cwd = options.cwd ?? process.cwd();
+  const found: PolicyViolation[] = [];
+  const baseUrl = openRouterBaseUrlViolation(rotation.openrouter.baseUrl, policy);
+  if (baseUrl !== undefined) found.push({ path: 'openrouter.baseUrl', message: baseUrl });
+  const keyEnv = managementKeyEnvViolation(rotation.openrouter.managementKeyEnv, policy);
+  if (keyEnv !== undefined) found.push({ path: 'openrouter.managementKeyEnv', message: keyEnv });
+  rotation.destinations.forEach((destination, i) => {
+    found.push(...destinationViolations(destination, `destinations[${i}]`, policy, cwd));
+  });
+  return found;
+}
+
+/** How a policy is named in messages. */
+export function policyName(policy: WorkerPolicy): string {
+  return policy.source === undefined ? 'the default worker policy' : `the worker policy ${policy.source}`;
+}
+
+/**
+ * Throws when `policy` refuses anything in `rotation`.
+ * @throws PolicyViolationError naming every refused field and the rule.
+ */
+export function assertRotationAllowed(
+  rotation: RotationConfig,
+  policy: WorkerPolicy,
+  options: CheckRotationOptions = {},
+): void {
+  const violations = checkRotationAgainstPolicy(rotation, policy, options);
+  if (violations.length === 0) return;
+  throw new PolicyViolationError(
+    `${policyName(policy)} refuses rotation "${rotation.name}": ` +
+      `${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}. ` +
+      "Change the rotation, or ask the worker's operator to allow it in the policy",
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The worker policy: what the worker's operator allows rotations to do with the worker's
+ * credentials. Rotation configs and workflow input only choose among what it allows.
+ *
+ * Every list is an allow-list; an empty list allows nothing. A field left out takes its default,
+ * which is also the policy of a worker started without a policy file.
+ */
+import { z } from 'zod';
+import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from './env-name-rules.js';
+import { hasNulByte, pathProblem } from './path-rules.js';
+import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
+
+export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+export const DEFAULT_MANAGEMENT_KEY_ENV = 'OPENROUTER_MANAGEMENT_KEY';
+export const DEFAULT_INFISICAL_SITE_URL = 'https://app.infisical.com';
+
+/** Adds the issue `problem` finds, if any. */
+function rule(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
+/** The policy holds only http(s) URLs that pass the same rules as the config, in compared form. */
+const baseUrl = z.string().superRefine(rule(serviceUrlProblem)).transform(normaliseBaseUrl);
+
+/** Where requests go: scheme, host and port, nothing else. */
+const origin = z
+  .string()
+  .superRefine(
+    rule((url) => {
+      const problem = serviceUrlProblem(url);
+      if (problem !== undefined) return problem;
+      return new URL(url).pathname.replace(/\/+$/, '') === ''
+        ? undefined
+        : `expected an origin such as https://vault.example.com:8200 (no path), got ${originOf(url)} with a path`;
+    }),
+  )
+  .transform(originOf);
+
+const absolutePath = z.string().superRefine(
+  rule((path) => {
+    if (hasNulByte(path)) return 'must not contain a NUL byte';
+    if (!path.startsWith('/')) return 'expected an absolute path (starting with /)';
+    return path === '/' ? undefined : pathProblem(path);
+  }),
+);
+
+const managementKeyEnv = z
+  .string()
+  .superRefine(
+    rule((name) =>
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+        ? workerOwnVariableProblem(name)
+        : 'expected the name of an environment variable (letters, digits, _)',
+    ),
+  );
+
+const credentialEnv = z.string().superRefine(rule(envPatternProblem));
+
+export const workerPolicySchema = z
+  .object({
+    /** Schema version of this file. @default 1 */
+    version: z.literal(1).default(1),
+    openrouter: z
+      .object({
+        /**
+         * OpenRouter API base URLs a rotation's `openrouter.baseUrl` may name; compared exactly,
+         * after normalisation (case of scheme and host, default port, trailing slash).
+         * @default ["https://openrouter.ai/api/v1"]
+         */
+        baseUrls: z.array(baseUrl).default([DEFAULT_OPENROUTER_BASE_URL]),
+        /**
+         * Variables a rotation's `openrouter.managementKeyEnv` may name (the worker also reads
+         * `<NAME>_FILE`). Never one of the worker's own (KEY_ROTATOR_*, TEMPORAL_*, *_FILE).
+         * @default ["OPENROUTER_MANAGEMENT_KEY"]
+         */
+        managementKeyEnvs: z.array(managementKeyEnv).default([DEFAULT_MANAGEMENT_KEY_ENV]),
+      })
+      .strict()
+      .prefault({}),
+    credentials: z
+      .object({
+        /**
+         * Variables a destination's `{env: NAME}` credential may name: exact names, or `PREFIX*`.
+         * Never one of the worker's own (KEY_ROTATOR_*, TEMPORAL_*, *_FILE). @default []
+         */
+        envs: z.array(credentialEnv).default([]),
+        /**
+         * Folders a destination's `{file: PATH}` credential may read from (absolute; the file's
+         * real path, symbolic links resolved, must be inside one). @default []
+         */
+        fileRoots: z.array(absolutePath).default([]),
+      })
+      .strict()
+      .prefault({}),
+    destinations: z
+      .object({
+        /**
+         * Folders `file` destinations may write to (absolute; the real path of the file's folder,
+         * symbolic links resolved, must be inside one). @default []
+         */
+        fileRoots: z.array(absolutePath).default([]),
+        /** Origins (`https://host:port`) a `vault` destination's `address` may name. @default [] */
+        vaultAddresses: z.array(origin).default([]),
+        /** Origins an `infisical` destination's `siteUrl` may name. @default ["https://app.infisical.com"] */
+        infisicalSiteUrls: z.array(origin).default([DEFAULT_INFISICAL_SITE_URL]),
+        /**
+         * Origins an `aws-secrets-manager` destination's `endpoint` override may name. Without an
+         * override the SDK's own AWS endpoints are used, which are always allowed. @default []
+         */
+        awsEndpoints: z.array(origin).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((policy, ctx) => {
+    // Runs on partly invalid input too (zod reports every issue at once): read defensively.
+    const names: unknown = policy.openrouter?.managementKeyEnvs;
+    const patterns: unknown = policy.credentials?.envs;
+    if (!Array.isArray(names) || !Array.isArray(patterns)) return;
+    // The management key may only ever go to OpenRouter: no destination may read it as a credential.
+    names.forEach((name: unknown, i) => {
+      if (typeof name !== 'string') return;
+      const clash = patterns.find(
+        (pattern: unknown) => typeof pattern === 'string' && envPatternMatches(pattern, name),
+      );
+      if (clash !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['openrouter', 'managementKeyEnvs', i],
+          message: `${name} is also allowed as a destination credential by credentials.envs entry ${clash}: the management key may only go to OpenRouter`,
+        });
+      }
+    });
+  });
+
+/** The rules a worker enforces, with every default filled in and every URL in compared form. */
+export type WorkerPolicyRules = z.output<typeof workerPolicySchema>;
+
+export interface WorkerPolicy extends WorkerPolicyRules {
+  /** The file the policy was read from; undefined for the built-in default policy. */
+  source: string | undefined;
+}
