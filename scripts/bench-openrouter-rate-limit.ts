@@ -23,6 +23,7 @@ import { rotationSchema, type RotationConfig } from '../src/config/schema.js';
 import { ensureTemporalCli } from '../src/dev/temporal-cli.js';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 import { startEmulator, type RequestLogEntry } from '../src/emulator/server.js';
+import { workerPolicyFromRules } from '../src/policy/load-worker-policy.js';
 import { createRotationWorkers, WORKFLOWS_PATH } from '../src/rotation-worker.js';
 import { rotationNameKey, rotationWorkflowId } from '../src/workflows/messages.js';
 
@@ -68,6 +69,10 @@ async function main(): Promise<void> {
     logger: quiet,
   });
   const env = { BENCH_MANAGEMENT_KEY: emulator.managementKey };
+  const policy = workerPolicyFromRules({
+    openrouter: { baseUrls: [emulator.apiBaseUrl], managementKeyEnvs: ['BENCH_MANAGEMENT_KEY'] },
+    destinations: { fileRoots: [dir] },
+  });
   const figures: RunFigures[] = [];
 
   try {
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
         namespace: 'default',
         taskQueue,
         dataConverter,
-        dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env }),
+        dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env, policy }),
         workflowBundle: bundle,
         openRouterRequestsPerSecond: limit,
       });

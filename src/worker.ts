@@ -11,6 +11,8 @@
  * - KEY_ROTATOR_TASK_QUEUE: @default "openrouter-key-rotation"
  * - KEY_ROTATOR_WORKFLOW_BUNDLE: path of a prebuilt workflow bundle (Docker image).
  * - KEY_ROTATOR_METRICS_ADDRESS: host:port for Prometheus metrics, e.g. 0.0.0.0:9464.
+ * - KEY_ROTATOR_POLICY: the worker policy file (what rotations may do with this worker's
+ *   credentials, see src/policy/); `--policy` wins over it. @default the default policy
  * - The management keys: the variables the rotations' `managementKeyEnv` name (or `<NAME>_FILE`).
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
@@ -20,6 +22,7 @@ import { loadKeyring } from './codec/keyring.js';
 import { createRotatorDataConverter } from './codec/data-converter.js';
 import { SecretSealer } from './codec/secret-sealer.js';
 import { ConfigError } from './errors.js';
+import { describeWorkerPolicy, loadWorkerPolicy } from './policy/load-worker-policy.js';
 import { createRotationWorkers } from './rotation-worker.js';
 import { ROTATION_TASK_QUEUE } from './workflows/messages.js';
 
@@ -30,6 +33,8 @@ export interface RunWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** Generate a local dev codec keyring if none is configured (`npm start` only). @default false */
   allowDevKey?: boolean;
+  /** The worker policy file (`key-rotator worker --policy`). @default $KEY_ROTATOR_POLICY, else the default policy */
+  policyFile?: string;
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -43,6 +48,9 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
 
 export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
+  // First: a bad policy stops the worker before it connects anywhere.
+  const policy = await loadWorkerPolicy({ file: options.policyFile, env });
+  console.log(`key-rotator ${describeWorkerPolicy(policy)}`);
   const openRouterRequestsPerSecond = positiveNumber(env, 'KEY_ROTATOR_OPENROUTER_RPS', 5);
   const metricsAddress = env.KEY_ROTATOR_METRICS_ADDRESS;
   if (metricsAddress) {
@@ -66,7 +74,7 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       namespace: namespace ?? 'default',
       taskQueue,
       dataConverter,
-      dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env }),
+      dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env, policy }),
       openRouterRequestsPerSecond,
       ...(env.KEY_ROTATOR_WORKFLOW_BUNDLE
         ? { workflowBundle: { codePath: env.KEY_ROTATOR_WORKFLOW_BUNDLE } }

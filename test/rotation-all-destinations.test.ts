@@ -42,6 +42,12 @@ beforeAll(async () => {
   h.workerEnv.VAULT_TOKEN = bao.rootToken;
   h.workerEnv.INFISICAL_CLIENT_ID = 'rotator';
   h.workerEnv.INFISICAL_CLIENT_SECRET = 'rotator-secret-abc';
+  h.allow({
+    awsEndpoints: [moto.endpoint],
+    vaultAddresses: [bao.address],
+    infisicalSiteUrls: [infisical.siteUrl],
+    credentialEnvs: ['VAULT_TOKEN', 'VAULT_READONLY_TOKEN', 'INFISICAL_CLIENT_ID', 'INFISICAL_CLIENT_SECRET'],
+  });
 });
 afterAll(async () => {
   aws?.destroy();

@@ -134,6 +134,10 @@ describe('rotation workflow', () => {
       infisical.requireApproval = true;
       h.workerEnv.INFISICAL_CLIENT_ID = 'rotator-id';
       h.workerEnv.INFISICAL_CLIENT_SECRET = 'rotator-secret-123';
+      h.allow({
+        infisicalSiteUrls: [infisical.siteUrl],
+        credentialEnvs: ['INFISICAL_CLIENT_ID', 'INFISICAL_CLIENT_SECRET'],
+      });
       const rotation = h.rotation('storefail', {
         destinations: [
           { type: 'file', path: join(h.dir, 'first.env') },
@@ -271,6 +275,10 @@ describe('rotation workflow', () => {
       infisical.requireApproval = true;
       h.workerEnv.BOOT_CLIENT_ID = 'boot-id';
       h.workerEnv.BOOT_CLIENT_SECRET = 'boot-secret-123';
+      h.allow({
+        infisicalSiteUrls: [infisical.siteUrl],
+        credentialEnvs: ['BOOT_CLIENT_ID', 'BOOT_CLIENT_SECRET'],
+      });
       const rotation = h.rotation('bootfail', {
         destinations: [
           { type: 'file', path: join(h.dir, 'boot.env') },

@@ -1,12 +1,21 @@
 /**
  * The real dependencies: an OpenRouter client per rotation with the management key from the
  * worker's environment, and the rotation's destinations (cached, so logins and tokens are reused).
+ * Nothing is built for a rotation the worker policy refuses: the activities check it first, and
+ * these builders check it again, so a credential never reaches a client the policy did not allow.
  */
 import { readFileSync } from 'node:fs';
 import type { SecretSealer } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PolicyViolationError } from '../errors.js';
 import { OpenRouterClient } from '../openrouter/client.js';
+import {
+  assertRotationAllowed,
+  managementKeyEnvViolation,
+  policyName,
+  secretRefViolation,
+} from '../policy/check-rotation.js';
+import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import { registerSecret } from '../redact.js';
 import { createSecretStore } from '../stores/create-secret-store.js';
 import type { SecretStore } from '../stores/secret-store.js';
@@ -14,15 +23,28 @@ import type { ActivityDependencies } from './dependencies.js';
 
 export interface DefaultDependencyOptions {
   sealer: SecretSealer;
+  /** What rotations may ask of this worker (loaded by the worker from its operator's file). */
+  policy: WorkerPolicy;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Folder that relative paths in rotations resolve from. @default process.cwd() */
+  cwd?: string;
 }
 
 /**
  * The management key from `$NAME`, or from the file named by `$NAME_FILE` (Docker/Kubernetes
- * secrets). Never from the config.
+ * secrets). Never from the config, and only from a variable the worker policy allows.
+ * @throws PolicyViolationError when the policy does not allow `name` (nothing is read then).
  */
-export function managementKeyFromEnvironment(name: string, env: NodeJS.ProcessEnv): string {
+export function managementKeyFromEnvironment(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  policy: WorkerPolicy,
+): string {
+  const refused = managementKeyEnvViolation(name, policy);
+  if (refused !== undefined) {
+    throw new PolicyViolationError(`${policyName(policy)} refuses the management key variable: ${refused}`);
+  }
   let key = env[name]?.trim();
   const file = env[`${name}_FILE`];
   if (!key && file) {
@@ -43,22 +65,31 @@ export function managementKeyFromEnvironment(name: string, env: NodeJS.ProcessEn
 
 export function createDefaultDependencies(options: DefaultDependencyOptions): ActivityDependencies {
   const env = options.env ?? process.env;
+  const { policy } = options;
+  const cwd = options.cwd ?? process.cwd();
   const stores = new Map<string, SecretStore>();
   return {
     sealer: options.sealer,
+    policy,
     openRouter(rotation: RotationConfig) {
+      assertRotationAllowed(rotation, policy, { cwd });
       const { baseUrl, managementKeyEnv } = rotation.openrouter;
       return new OpenRouterClient({
         baseUrl,
-        managementKey: managementKeyFromEnvironment(managementKeyEnv, env),
+        managementKey: managementKeyFromEnvironment(managementKeyEnv, env, policy),
       });
     },
     stores(rotation: RotationConfig) {
+      assertRotationAllowed(rotation, policy, { cwd });
       return rotation.destinations.map((destination) => {
         const id = JSON.stringify(destination);
         let store = stores.get(id);
         if (!store) {
-          store = createSecretStore(destination, { env });
+          store = createSecretStore(destination, {
+            env,
+            cwd,
+            refuseSecretRef: (ref) => secretRefViolation(ref, policy, cwd),
+          });
           stores.set(id, store);
         }
         return store;

@@ -5,12 +5,26 @@
 import type { ActivityDependencies } from './dependencies.js';
 import { createDestinationActivities } from './destination-activities.js';
 import { withFailureMapping } from './failure-mapping.js';
+import {
+  destinationActivityInputs,
+  openRouterActivityInputs,
+  withInputValidation,
+} from './input-validation.js';
 import { createOpenRouterActivities } from './openrouter-activities.js';
 
+/**
+ * Every activity checks its input (schema and worker policy) before it does anything, and maps
+ * its errors to failures Temporal's retry policy understands.
+ */
 export function createActivities(deps: ActivityDependencies) {
+  const validation = { policy: deps.policy };
   return {
-    openRouter: withFailureMapping(createOpenRouterActivities(deps)),
-    destinations: withFailureMapping(createDestinationActivities(deps)),
+    openRouter: withFailureMapping(
+      withInputValidation(createOpenRouterActivities(deps), openRouterActivityInputs, validation),
+    ),
+    destinations: withFailureMapping(
+      withInputValidation(createDestinationActivities(deps), destinationActivityInputs, validation),
+    ),
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * Checks, before anything is changed, that the credentials a configuration refers to are there:
  * the management-key variable of every rotation (or `<NAME>_FILE`, as the worker accepts) and every
- * variable or file a destination names.
+ * variable or file a destination names. With a worker policy, also what that policy would refuse,
+ * and then nothing it refuses is looked for: apply and the worker give the same verdict.
  * Values are never read into messages, only the names.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { checkRotationAgainstPolicy, policyName } from '../policy/check-rotation.js';
+import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import { ConfigFileError, type ConfigIssue } from './config-file-error.js';
 import type { RotationsConfig, SecretRef } from './schema.js';
 
@@ -16,6 +19,22 @@ export interface CheckEnvironmentOptions {
   cwd?: string;
   /** Whether a file exists. @default fs.existsSync */
   fileExists?: (file: string) => boolean;
+  /** The worker policy the rotations must fit: what it refuses is not looked for here. */
+  policy?: WorkerPolicy;
+}
+
+/** What `policy` would refuse in `config`, one issue per refused field (empty when the worker runs it all). */
+export function findPolicyProblems(
+  config: RotationsConfig,
+  policy: WorkerPolicy,
+  options: Pick<CheckEnvironmentOptions, 'cwd'> = {},
+): ConfigIssue[] {
+  return config.rotations.flatMap((rotation, i) =>
+    checkRotationAgainstPolicy(rotation, policy, { cwd: options.cwd }).map((violation) => ({
+      path: `rotations[${i}].${violation.path}`,
+      message: `${policyName(policy)} would refuse rotation "${rotation.name}": ${violation.message}`,
+    })),
+  );
 }
 
 function isSecretRef(value: unknown): value is SecretRef {
@@ -42,7 +61,12 @@ export function findEnvironmentProblems(
   const fileExists = options.fileExists ?? existsSync;
   const cwd = options.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
+  // Fields the policy refuses are findPolicyProblems' to report; the worker would not read them.
+  const refused = new Set(
+    options.policy ? findPolicyProblems(config, options.policy, { cwd }).map((issue) => issue.path) : [],
+  );
   const checkVariable = (name: string, at: string, what: string) => {
+    if (refused.has(at)) return;
     const value = env[name];
     if (value === undefined)
       issues.push({ path: at, message: `environment variable ${name} is not set; it must hold ${what}` });
@@ -58,7 +82,7 @@ export function findEnvironmentProblems(
     // Like the worker, accept `<NAME>_FILE`: the path of a file holding the key (Docker secrets).
     if (env[keyEnv] === undefined && keyFile) {
       const file = path.resolve(cwd, keyFile);
-      if (!fileExists(file)) {
+      if (!refused.has(`${base}.openrouter.managementKeyEnv`) && !fileExists(file)) {
         issues.push({
           path: `${base}.openrouter.managementKeyEnv`,
           message: `file ${file} (from ${keyEnv}_FILE) does not exist; it must hold ${keyWhat}`,
@@ -73,7 +97,7 @@ export function findEnvironmentProblems(
     for (const { path: at, ref } of secretRefsIn(rotation.destinations, `${base}.destinations`)) {
       const what = `a credential of rotation "${rotation.name}"`;
       if (ref.env !== undefined) checkVariable(ref.env, `${at}.env`, what);
-      else if (ref.file !== undefined) {
+      else if (ref.file !== undefined && !refused.has(`${at}.file`)) {
         const file = path.resolve(cwd, ref.file);
         if (!fileExists(file))
           issues.push({ path: `${at}.file`, message: `file ${file} does not exist; it must hold ${what}` });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PolicyViolationError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { SecretRef } from './schema.js';
 
@@ -14,14 +14,23 @@ export interface SecretRefDeps {
   env?: Record<string, string | undefined>;
   /** Folder that relative `file` references resolve from. @default process.cwd() */
   cwd?: string;
+  /**
+   * Refuses a reference the worker policy does not allow, before anything is read: returns why,
+   * or undefined to allow it (`file` already resolved to an absolute path). @default allows all
+   */
+  refuse?: (ref: SecretRef) => string | undefined;
 }
 
 /**
  * Returns the value behind `ref` (a file's trailing newline removed).
  * @param what what the value is for, used in error messages, e.g. "the Vault token of vault:secret/apps/x#KEY".
  * @throws ConfigError naming the variable or file and `what` when it is missing, empty or unreadable.
+ * @throws PolicyViolationError when `deps.refuse` refuses the reference (nothing is read then).
  */
 export function resolveSecretRef(ref: SecretRef, what: string, deps: SecretRefDeps = {}): string {
+  const resolved = ref.file === undefined ? ref : { file: path.resolve(deps.cwd ?? process.cwd(), ref.file) };
+  const refused = deps.refuse?.(resolved);
+  if (refused !== undefined) throw new PolicyViolationError(`${what}: ${refused}`);
   let value: string;
   if (ref.env !== undefined) {
     const raw = (deps.env ?? process.env)[ref.env];

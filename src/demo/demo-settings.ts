@@ -24,6 +24,8 @@ export interface DemoPaths {
   codecKeyring: string;
   /** The demo's file destination: the app's current key, 0600. */
   secretFile: string;
+  /** The worker policy of the local stack, 0600 (written at every start). */
+  workerPolicy: string;
   /** examples/rotations.yaml with this run's URL and paths filled in. */
   config: string;
   /** PIDs of the processes this run started (removed on a clean stop). */
@@ -68,6 +70,7 @@ export function demoSettingsFrom(env: NodeJS.ProcessEnv, root: string): DemoSett
       managementKeyFile: inData('emulator-management-key'),
       codecKeyring: inData('codec-keyring.json'),
       secretFile: inData('secrets', `${DEMO_ROTATION}.env`),
+      workerPolicy: inData('worker-policy.yaml'),
       config: inData('rotations.demo.yaml'),
       pids: inData('pids.json'),
     },

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole product on one machine, offline. In order: a Temporal dev server (state in
  * the data folder, Web UI on), the OpenRouter emulator (unless a real management key is set), the
- * worker in-process, on first start a hand-made 30-day-old key in the app's file, `key-rotator
+ * worker in-process under a policy allowing just that OpenRouter and the data folder's secrets/, on first start a hand-made 30-day-old key in the app's file, `key-rotator
  * apply` of the example, one trigger of the schedule (the same path as a daily wake-up), a small
  * consumer app, and a live view of the rotation's steps. SIGINT/SIGTERM stop everything in reverse
  * order; the next start resumes from the data folder.
@@ -13,6 +13,7 @@ import { rotationTaskQueue } from '../client/workflow-names.js';
 import { CODEC_KEY_FILE_ENV, DEV_KEYRING_PATH } from '../codec/keyring.js';
 import { ensureTemporalCli } from '../dev/temporal-cli.js';
 import { startTemporalDevServer } from '../dev/temporal-dev-server.js';
+import { POLICY_ENV } from '../policy/load-worker-policy.js';
 import { runWorker } from '../worker.js';
 import { rotationScheduleId } from '../workflows/messages.js';
 import { applyDemoConfig } from './apply-demo-config.js';
@@ -20,7 +21,8 @@ import { startConsumer } from './consumer.js';
 import { writeDemoConfig } from './demo-config.js';
 import { demoCodecKey, demoEnvironment } from './demo-environment.js';
 import type { DemoLog } from './demo-log.js';
-import { DEMO_ROTATION, displayPath, type DemoSettings } from './demo-settings.js';
+import { writeDemoPolicy } from './demo-policy.js';
+import { DEMO_ROTATION, MANAGEMENT_KEY_ENV, displayPath, type DemoSettings } from './demo-settings.js';
 import { HAND_MADE_KEY_AGE_DAYS, seedHandMadeKey } from './hand-made-key.js';
 import { startOpenRouterSide } from './openrouter-side.js';
 import { ownSessionCli } from './own-session-cli.js';
@@ -163,10 +165,21 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
     // ── the worker, in this process ───────────────────────────────────────────────────────────
     const metricsAddress = await metricsAddressFor(settings.metricsAddress);
     installDemoRuntime(metricsAddress, log);
+    const policyFile = await writeDemoPolicy({
+      file: paths.workerPolicy,
+      apiBaseUrl: openRouter.apiBaseUrl,
+      managementKeyEnv: MANAGEMENT_KEY_ENV,
+      fileRoot: path.dirname(paths.secretFile),
+    });
     const env = demoEnvironment({
       base: options.env,
       temporalAddress: server.address,
-      extra: { ...(await demoCodecKey(options.env, paths.codecKeyring)), ...openRouter.managementKeyEnv },
+      extra: {
+        ...(await demoCodecKey(options.env, paths.codecKeyring)),
+        ...openRouter.managementKeyEnv,
+        // The worker and the demo's `apply` both run with it.
+        [POLICY_ENV]: policyFile,
+      },
     });
     const workerEnded = startWorker(env, teardown, log);
 

@@ -16,10 +16,16 @@ export interface CreateSecretStoreDeps {
   env?: Record<string, string | undefined>;
   /** Folder that relative paths (file destinations, `{file: PATH}` references) resolve from. @default process.cwd() */
   cwd?: string;
+  /** Refuses credential references the worker policy does not allow. @default allows all */
+  refuseSecretRef?: SecretRefDeps['refuse'];
 }
 
 export function createSecretStore(config: DestinationConfig, deps: CreateSecretStoreDeps = {}): SecretStore {
-  const refDeps: SecretRefDeps = { env: deps.env ?? process.env, cwd: deps.cwd ?? process.cwd() };
+  const refDeps: SecretRefDeps = {
+    env: deps.env ?? process.env,
+    cwd: deps.cwd ?? process.cwd(),
+    refuse: deps.refuseSecretRef,
+  };
   switch (config.type) {
     case 'file':
       return new FileSecretStore(config, { cwd: refDeps.cwd });

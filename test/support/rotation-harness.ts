@@ -23,8 +23,10 @@ import {
   type RotationWorkerOptions,
   type RotationWorkers,
 } from '../../src/rotation-worker.js';
+import type { WorkerPolicy } from '../../src/policy/worker-policy-schema.js';
 import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
+import { mergeAllowances, policyFor, writePolicyFile, type PolicyAllowances } from './worker-policy.js';
 
 export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';
 
@@ -56,8 +58,14 @@ export interface RotationHarness {
   keyring: Keyring;
   keyringJson: string;
   dataConverter: DataConverter;
-  /** The environment a worker of this harness sees (management key, codec key); add credentials before `worker()`. */
+  /** The environment a worker of this harness sees (management key, codec key, KEY_ROTATOR_POLICY); add credentials before `worker()`. */
   workerEnv: Record<string, string>;
+  /**
+   * The worker policy of `worker()`: the emulator's URL, the management key variable and `dir`,
+   * nothing else. `allow` widens it (and the file KEY_ROTATOR_POLICY names) before `worker()`.
+   */
+  readonly policy: WorkerPolicy;
+  allow(extra: PolicyAllowances): void;
   /** A rotation config with one dotenv file destination per entry of `files` (default one). */
   rotation(name: string, overrides?: Partial<Record<string, unknown>>, files?: string[]): RotationConfig;
   /** A worker in this process with the real activities; `extra` overrides its options (e.g. versioning). */
@@ -100,6 +108,16 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
     TEMPORAL_NAMESPACE: namespace,
   };
   const nativeConnections: NativeConnection[] = [];
+  // Outside `dir`, which file destinations may write to.
+  const policyDir = await mkdtemp(join(tmpdir(), 'rotation-test-policy-'));
+  const policyFile = join(policyDir, 'worker-policy.yaml');
+  let allowances: PolicyAllowances = {
+    baseUrls: [emulator.apiBaseUrl],
+    managementKeyEnvs: [MANAGEMENT_KEY_ENV],
+    fileRoots: [dir],
+  };
+  let policy = policyFor(allowances);
+  workerEnv.KEY_ROTATOR_POLICY = writePolicyFile(policyFile, allowances);
 
   return {
     emulator,
@@ -110,6 +128,14 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
     keyringJson,
     dataConverter,
     workerEnv,
+    get policy() {
+      return policy;
+    },
+    allow(extra) {
+      allowances = mergeAllowances(allowances, extra);
+      policy = policyFor(allowances);
+      writePolicyFile(policyFile, allowances);
+    },
     rotation(name, overrides = {}, files = ['app.env']) {
       return rotationSchema.parse({
         name,
@@ -133,7 +159,11 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
         namespace,
         taskQueue,
         dataConverter,
-        dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env: workerEnv }),
+        dependencies: createDefaultDependencies({
+          sealer: new SecretSealer(keyring),
+          env: workerEnv,
+          policy,
+        }),
         workflowBundle: await workflowBundle(),
         openRouterRequestsPerSecond: 50,
         ...extra,
@@ -171,6 +201,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
       for (const native of nativeConnections) await native.close();
       await emulator.stop();
       await rm(dir, { recursive: true, force: true });
+      await rm(policyDir, { recursive: true, force: true });
     },
   };
 }

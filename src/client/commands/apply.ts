@@ -1,11 +1,14 @@
 /**
- * `key-rotator apply -f rotations.yaml [--dry-run] [--prune]`: makes the schedules match the file.
- * The whole file and the credentials it names are checked before anything is read from or written
- * to Temporal; then the plan is printed and carried out (unless --dry-run).
+ * `key-rotator apply -f rotations.yaml [--dry-run] [--prune] [--policy FILE]`: makes the schedules
+ * match the file. The whole file, the credentials it names and (with a worker policy) what the
+ * worker would refuse are checked before anything is read from or written to Temporal; then the
+ * plan is printed and carried out (unless --dry-run).
  */
 import type { Command } from 'commander';
-import { checkEnvironment } from '../../config/check-environment.js';
+import { findEnvironmentProblems, findPolicyProblems } from '../../config/check-environment.js';
+import { ConfigFileError } from '../../config/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
+import { loadWorkerPolicyFile, workerPolicyFile } from '../../policy/load-worker-policy.js';
 import type { CliContext } from '../cli-context.js';
 import { executeApplyPlan, planApply, type PlanAction, type PlanEntry } from '../schedules/apply-plan.js';
 import type { FieldChange } from '../schedules/deep-diff.js';
@@ -17,6 +20,7 @@ interface ApplyOptions {
   prune?: boolean;
   json?: boolean;
   envCheck: boolean;
+  policy?: string;
 }
 
 const SYMBOL: Record<PlanAction, string> = {
@@ -68,10 +72,20 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       '--no-env-check',
       'do not check that the environment variables and files the file names exist here',
     )
+    .option(
+      '--policy <file>',
+      "also check the rotations against this worker policy, the worker's limits (default: $KEY_ROTATOR_POLICY)",
+    )
     .option('--json', 'print the plan as JSON')
     .action(async (options: ApplyOptions) => {
       const config = await loadConfig(options.file);
-      if (options.envCheck) checkEnvironment(config, ctx.env, { file: options.file, cwd: ctx.cwd });
+      const policyFile = workerPolicyFile({ file: options.policy, env: ctx.env });
+      const policy = policyFile === undefined ? undefined : await loadWorkerPolicyFile(policyFile);
+      const problems = [
+        ...(policy ? findPolicyProblems(config, policy, { cwd: ctx.cwd }) : []),
+        ...(options.envCheck ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policy }) : []),
+      ];
+      if (problems.length > 0) throw new ConfigFileError(options.file, problems);
       const { client, address, namespace } = await ctx.temporal();
       const taskQueue = rotationTaskQueue(ctx.env);
       const plan = await planApply(client, config, { prune: options.prune, taskQueue });

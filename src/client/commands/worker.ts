@@ -6,7 +6,11 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
   program
     .command('worker')
     .description('run the rotation worker (Temporal connection and codec key from the environment)')
-    .action(async () => {
+    .option(
+      '--policy <file>',
+      'the worker policy: where rotations may send, read and write credentials (default: $KEY_ROTATOR_POLICY, else the built-in default policy)',
+    )
+    .action(async (options: { policy?: string }) => {
       // Loaded only here: the worker pulls in the native bridge and the workflow bundler.
       const { runWorker } = await import('../../worker.js');
       const controller = new AbortController();
@@ -14,7 +18,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        await runWorker({ signal: controller.signal, env: ctx.env });
+        await runWorker({ signal: controller.signal, env: ctx.env, policyFile: options.policy });
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

@@ -1,0 +1,131 @@
+/**
+ * Every activity validates its input again before any I/O: workflow input is not authenticated
+ * (anyone who can start a workflow chooses it), so the worker trusts only its own checks. The
+ * rotation must match the config schema and the worker policy; every other argument its own small
+ * schema. A refusal is a non-retryable PolicyViolationError naming the field and the rule.
+ */
+import { z } from 'zod';
+import type { SealedSecret } from '../codec/secret-sealer.js';
+import { formatConfigPath } from '../config/config-file-error.js';
+import { toConfigIssues } from '../config/config-issues.js';
+import { rotationSchema, type RotationConfig } from '../config/schema.js';
+import { PolicyViolationError } from '../errors.js';
+import { assertRotationAllowed } from '../policy/check-rotation.js';
+import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
+import type { DestinationActivities, WritePurpose } from './destination-activities.js';
+import type { OpenRouterActivities } from './openrouter-activities.js';
+
+type Activity = (rotation: RotationConfig, ...rest: never[]) => Promise<unknown>;
+
+/** The arguments after the rotation. */
+type RestOf<F> = F extends (rotation: RotationConfig, ...rest: infer R) => Promise<unknown> ? R : never;
+
+/** For each activity, the schema of its arguments after the rotation (which may bound them). */
+export type ActivityInputSchemas<T> = {
+  [K in keyof T]-?: (rotation: RotationConfig) => z.ZodType<RestOf<T[K]>>;
+};
+
+/** OpenRouter's key hash: sha256, 64 lowercase hex digits. */
+const keyHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a key hash (64 lowercase hex digits)');
+
+/** A key as the sealer hands it between activities; what is inside is the sealer's to judge. */
+const sealedSecret = z.custom<SealedSecret>(
+  (value) => typeof value === 'string' && value.length <= 16_384 && /^sealed:v\d+:\S+$/.test(value),
+  'expected a sealed key (sealed:v2:...)',
+);
+
+const writePurpose = z.enum(['store', 'restore'] satisfies WritePurpose[]);
+
+/** The index of one of the rotation's destinations. */
+const destinationIndex = (rotation: RotationConfig) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(rotation.destinations.length - 1, 'expected the index of one of the rotation destinations');
+
+export const openRouterActivityInputs = {
+  checkManagementKey: () => z.tuple([]),
+  describeKey: () => z.tuple([keyHash]),
+  createKey: () =>
+    z.tuple([
+      z
+        .object({
+          keyName: z.string().min(1).max(200),
+          expiresAt: z.iso.datetime().nullable(),
+        })
+        .strict(),
+    ]),
+  verifyNewKey: () =>
+    z.tuple([
+      z
+        .object({
+          sealedKey: sealedSecret,
+          windowMs: z.number().int().nonnegative(),
+        })
+        .strict(),
+    ]),
+  keyUsage: () => z.tuple([z.array(keyHash).min(1).max(10)]),
+  deleteKey: () => z.tuple([keyHash]),
+} satisfies ActivityInputSchemas<OpenRouterActivities>;
+
+export const destinationActivityInputs = {
+  readDestinations: () => z.tuple([]),
+  writeDestination: (rotation) => z.tuple([destinationIndex(rotation), sealedSecret, writePurpose]),
+  verifyDestinations: () => z.tuple([keyHash]),
+} satisfies ActivityInputSchemas<DestinationActivities>;
+
+export interface InputValidationOptions {
+  policy: WorkerPolicy;
+  /** Folder that relative paths in rotations resolve from. @default process.cwd() */
+  cwd?: string;
+}
+
+function refuse(activity: string, what: string, problems: string[]): PolicyViolationError {
+  return new PolicyViolationError(
+    `${activity} refused its input (${what}): ${problems.join('; ')}. ` +
+      'Nothing was sent or written; start the rotation from a valid rotations file',
+  );
+}
+
+/**
+ * Wraps every activity of `activities` so that it runs only on input that passes its schema and
+ * the worker policy, and runs on the parsed input (no field the schema does not know survives).
+ */
+export function withInputValidation<T extends Record<string, Activity>>(
+  activities: T,
+  inputs: ActivityInputSchemas<T>,
+  options: InputValidationOptions,
+): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, activity] of Object.entries(activities)) {
+    const restSchema = inputs[name as keyof T];
+    wrapped[name] = async (rotationInput: unknown, ...restInput: unknown[]) => {
+      const rotation = rotationSchema.safeParse(rotationInput);
+      if (!rotation.success) {
+        const issues = toConfigIssues(rotation.error, rotationSchema, rotationInput);
+        throw refuse(
+          name,
+          'the rotation',
+          issues.map((issue) => `${issue.path || '(the rotation)'}: ${issue.message}`),
+        );
+      }
+      assertRotationAllowed(rotation.data, options.policy, { cwd: options.cwd });
+      const rest = restSchema(rotation.data).safeParse(restInput);
+      if (!rest.success) {
+        throw refuse(
+          name,
+          'its arguments',
+          rest.error.issues.map((issue) => {
+            const [position, ...inside] = issue.path;
+            // Argument 1 is the rotation; the issue path starts at the argument after it.
+            const argument = `argument ${Number(position ?? 0) + 2}`;
+            return `${inside.length > 0 ? `${argument} ${formatConfigPath(inside)}` : argument}: ${issue.message}`;
+          }),
+        );
+      }
+      return activity(rotation.data, ...(rest.data as never[]));
+    };
+  }
+  return wrapped as T;
+}

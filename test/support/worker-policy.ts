@@ -1,0 +1,56 @@
+/**
+ * Worker policies for tests: each allows exactly what a test uses (its emulator, its variables, its
+ * temp folders) and nothing else, not even the default policy's openrouter.ai or Infisical cloud.
+ */
+import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import type { z } from 'zod';
+import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
+import type { WorkerPolicy, workerPolicySchema } from '../../src/policy/worker-policy-schema.js';
+
+/** What a test's worker may do; every list left out allows nothing. */
+export interface PolicyAllowances {
+  baseUrls?: string[];
+  managementKeyEnvs?: string[];
+  credentialEnvs?: string[];
+  credentialFileRoots?: string[];
+  fileRoots?: string[];
+  vaultAddresses?: string[];
+  infisicalSiteUrls?: string[];
+  awsEndpoints?: string[];
+}
+
+/** The policy file content for `allow`. */
+export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolicySchema> {
+  return {
+    version: 1,
+    openrouter: { baseUrls: allow.baseUrls ?? [], managementKeyEnvs: allow.managementKeyEnvs ?? [] },
+    credentials: { envs: allow.credentialEnvs ?? [], fileRoots: allow.credentialFileRoots ?? [] },
+    destinations: {
+      fileRoots: allow.fileRoots ?? [],
+      vaultAddresses: allow.vaultAddresses ?? [],
+      infisicalSiteUrls: allow.infisicalSiteUrls ?? [],
+      awsEndpoints: allow.awsEndpoints ?? [],
+    },
+  };
+}
+
+/** A policy allowing exactly `allow`. */
+export function policyFor(allow: PolicyAllowances): WorkerPolicy {
+  return workerPolicyFromRules(policyRules(allow), 'test worker policy');
+}
+
+/** Writes the policy file for `allow` (for a worker started with KEY_ROTATOR_POLICY) and returns its path. */
+export function writePolicyFile(file: string, allow: PolicyAllowances): string {
+  writeFileSync(file, stringify(policyRules(allow)), { mode: 0o600 });
+  return file;
+}
+
+/** `a` and `b` together. */
+export function mergeAllowances(a: PolicyAllowances, b: PolicyAllowances): PolicyAllowances {
+  const merged: PolicyAllowances = { ...a };
+  for (const [key, values] of Object.entries(b) as [keyof PolicyAllowances, string[]][]) {
+    merged[key] = [...new Set([...(a[key] ?? []), ...values])];
+  }
+  return merged;
+}
