@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { labelOfKey } from '../redact.js';
-import { type FaultInjector } from './faults.js';
+import { type FaultInjector, defaultMessageFor } from './faults.js';
 import { type Reply, json, parseJsonBody } from './http-io.js';
 import { DEFAULT_WORKSPACE_ID, type EmulatedKey, type KeyStore } from './key-store.js';
 import { currentKeyJson, errorJson, keyRecordJson, managementKeyJson } from './wire-format.js';
@@ -149,6 +149,7 @@ async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
     creatorUserId: b.creator_user_id,
   });
   if (ctx.faults.takeCreateDrop()) return 'drop';
+  if (ctx.faults.takeCreateCommittedError()) return error(500, defaultMessageFor(500));
   // The key exists at OpenRouter; only the secret in the answer has the wrong shape.
   const shown = ctx.faults.takeMalformedCreateKey() ? key.slice(0, -8) : key;
   return json(201, { data: keyRecordJson(ctx.store, record), key: shown });

@@ -1,7 +1,9 @@
 /**
- * Fault injection for the emulator: latency, random 429/5xx at seeded rates, dropped create
- * responses, fresh keys that answer 401 for a while, deleted keys that are still visible for a few
- * reads, and scripted one-shot failures for precise tests. Faults only touch `/api/v1`, never the control API.
+ * Fault injection for the emulator: latency and latency spikes, random 429/5xx at seeded rates,
+ * creates that succeed but drop their answer or answer 500, fresh keys that answer 401 for a
+ * while, deleted keys that are still visible for a few reads, and scripted one-shot failures for
+ * precise tests. Every injected fault is counted by kind. Faults only touch `/api/v1`, never the
+ * control API.
  */
 import { z } from 'zod';
 import { seededRandom } from './prng.js';
@@ -44,6 +46,17 @@ export const faultConfigSchema = z.object({
    * an OpenRouter key), as a broken proxy or a changed key format would. @default 0
    */
   malformedCreateKeys: z.number().int().nonnegative().default(0),
+  /** Share of `POST /keys` (0–1) that create the key, then drop the connection without answering. @default 0 */
+  dropCreateRate: z.number().min(0).max(1).default(0),
+  /**
+   * Share of `POST /keys` (0–1) that create the key, then answer 500: the change happened, the
+   * caller is told it did not (its secret is lost with the answer). @default 0
+   */
+  createCommittedErrorRate: z.number().min(0).max(1).default(0),
+  /** Share of API requests (0–1) delayed by `latencySpikeMs` on top of `latencyMs`. @default 0 */
+  latencySpikeRate: z.number().min(0).max(1).default(0),
+  /** Extra delay of a latency spike, in milliseconds. @default 2000 */
+  latencySpikeMs: z.number().int().nonnegative().default(2_000),
   /** Keys younger than this answer 401 on `GET /key` and completions, in milliseconds. @default 0 */
   freshKeyUnauthorizedMs: z.number().int().nonnegative().default(0),
   /**
@@ -65,6 +78,16 @@ export interface InjectedError {
   message: string;
   retryAfterSeconds?: number;
 }
+
+/** The kinds of fault the injector counts (see {@link FaultInjector.injected}). */
+export type InjectedFaultKind =
+  | 'scripted'
+  | 'rate-limit-429'
+  | 'server-error-5xx'
+  | 'create-dropped'
+  | 'create-500-after-commit'
+  | 'latency-spike'
+  | 'visible-after-delete';
 
 const DEFAULT_MESSAGES: Record<number, string> = {
   400: 'Invalid request parameters',
@@ -88,6 +111,17 @@ export class FaultInjector {
   #random: () => number;
   /** Deleted keys (by hash) that still show up, with the number of reads left. */
   #visibleAfterDelete = new Map<string, number>();
+  /** How many faults of each kind were injected since the start or the last reset. */
+  #injected = new Map<InjectedFaultKind, number>();
+
+  #count(kind: InjectedFaultKind): void {
+    this.#injected.set(kind, (this.#injected.get(kind) ?? 0) + 1);
+  }
+
+  /** Faults injected so far, by kind (a chaos run reports them). */
+  get injected(): Partial<Record<InjectedFaultKind, number>> {
+    return Object.fromEntries(this.#injected);
+  }
 
   constructor(private readonly seed: number) {
     this.#random = seededRandom(seed);
@@ -106,6 +140,7 @@ export class FaultInjector {
     this.#faults = faultConfigSchema.parse({});
     this.#random = seededRandom(this.seed);
     this.#visibleAfterDelete.clear();
+    this.#injected.clear();
   }
 
   get current(): ActiveFaults {
@@ -131,6 +166,7 @@ export class FaultInjector {
     if (scripted) {
       scripted.count -= 1;
       this.#faults.scripted = this.#faults.scripted.filter((f) => f.count > 0);
+      this.#count('scripted');
       return {
         status: scripted.status,
         message: scripted.message ?? defaultMessageFor(scripted.status),
@@ -140,9 +176,11 @@ export class FaultInjector {
     const { rateLimitRate, serverErrorRate, serverErrorStatus, retryAfterSeconds } = this.#faults;
     // Draw only for active rates, so a config's sequence does not depend on inactive ones.
     if (rateLimitRate > 0 && this.#random() < rateLimitRate) {
+      this.#count('rate-limit-429');
       return { status: 429, message: defaultMessageFor(429), retryAfterSeconds };
     }
     if (serverErrorRate > 0 && this.#random() < serverErrorRate) {
+      this.#count('server-error-5xx');
       return { status: serverErrorStatus, message: defaultMessageFor(serverErrorStatus) };
     }
     return undefined;
@@ -150,9 +188,30 @@ export class FaultInjector {
 
   /** Whether this create must drop its connection after creating the key (uses one up). */
   takeCreateDrop(): boolean {
-    if (this.#faults.dropCreateResponses <= 0) return false;
-    this.#faults.dropCreateResponses -= 1;
+    if (this.#faults.dropCreateResponses > 0) {
+      this.#faults.dropCreateResponses -= 1;
+    } else if (!this.#draw(this.#faults.dropCreateRate)) return false;
+    this.#count('create-dropped');
     return true;
+  }
+
+  /** Whether this create, already done, must answer 500 (the caller loses the new key's secret). */
+  takeCreateCommittedError(): boolean {
+    if (!this.#draw(this.#faults.createCommittedErrorRate)) return false;
+    this.#count('create-500-after-commit');
+    return true;
+  }
+
+  /** Extra delay for this request: `latencySpikeMs` at `latencySpikeRate`, otherwise 0. */
+  takeLatencySpike(): number {
+    if (!this.#draw(this.#faults.latencySpikeRate)) return 0;
+    this.#count('latency-spike');
+    return this.#faults.latencySpikeMs;
+  }
+
+  /** True with probability `rate`; draws only for an active rate (see `errorFor`). */
+  #draw(rate: number): boolean {
+    return rate > 0 && this.#random() < rate;
   }
 
   /** Notes a delete, so the key stays visible for `visibleAfterDeleteGets` reads. */
@@ -167,6 +226,7 @@ export class FaultInjector {
     if (left <= 0) return false;
     if (left === 1) this.#visibleAfterDelete.delete(hash);
     else this.#visibleAfterDelete.set(hash, left - 1);
+    this.#count('visible-after-delete');
     return true;
   }
 

@@ -70,10 +70,14 @@ export class KeyStore {
   readonly #byHash = new Map<string, EmulatedKey>();
   #sequence = 0;
 
-  /** `onChange` runs after every change to a key (to persist the state). */
+  /**
+   * `onChange` runs after every change to a key (to persist the state); `onKeyIssued` gets the
+   * secret of every key created (see `EmulatorOptions.onKeyIssued`).
+   */
   constructor(
     private readonly now: () => Date,
     private readonly onChange: () => void = () => undefined,
+    private readonly onKeyIssued: (key: string) => void = () => undefined,
   ) {}
 
   /** Creates a key; its secret is returned here and nowhere else. */
@@ -98,6 +102,7 @@ export class KeyStore {
       deletedAt: null,
     };
     this.#byHash.set(record.hash, record);
+    this.onKeyIssued(key);
     this.onChange();
     return { record, key };
   }

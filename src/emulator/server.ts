@@ -7,13 +7,13 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { type AddressInfo } from 'node:net';
 import { API_PREFIX, type ApiContext, apiReply } from './api-routes.js';
 import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply } from './control-routes.js';
-import { type ActiveFaults, type FaultConfig, FaultInjector } from './faults.js';
+import { type ActiveFaults, type FaultConfig, FaultInjector, type InjectedFaultKind } from './faults.js';
 import { BodyTooLargeError, type Reply, bearerOf, json, readBody, send } from './http-io.js';
 import { KeyStore, generateOpenRouterKey } from './key-store.js';
 import { EmulatorStateWriter, readEmulatorState } from './state-file.js';
 import { type EmulatedKeySnapshot, errorJson, keySnapshot } from './wire-format.js';
 
-export type { FaultConfig } from './faults.js';
+export type { FaultConfig, InjectedFaultKind } from './faults.js';
 export type { EmulatedKeySnapshot } from './wire-format.js';
 
 export interface EmulatorOptions {
@@ -36,6 +36,12 @@ export interface EmulatorOptions {
    * @default undefined (in memory only)
    */
   stateFile?: string;
+  /**
+   * Called with the secret of every key the emulator creates (API or seeded, answered or not), so
+   * a chaos run can look for keys where they must never appear. It never sees the management key.
+   * @default none
+   */
+  onKeyIssued?: (key: string) => void;
 }
 
 /** One `/api/v1` request as the emulator answered it; status 0 means the connection was dropped. */
@@ -53,6 +59,8 @@ export interface EmulatorStateSnapshot {
   /** Every key ever created or seeded, deleted ones included, oldest first. */
   keys: EmulatedKeySnapshot[];
   faults: ActiveFaults;
+  /** How many faults of each kind were injected since the start or the last reset. */
+  injectedFaults: Partial<Record<InjectedFaultKind, number>>;
   /** The last {@link MAX_LOGGED_REQUESTS} API requests, oldest first. */
   requests: RequestLogEntry[];
 }
@@ -98,7 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const now = () => new Date();
   const stateFile = options.stateFile;
   const writer = stateFile ? new EmulatorStateWriter(stateFile, () => store.all()) : undefined;
-  const store = new KeyStore(now, () => writer?.save());
+  const store = new KeyStore(now, () => writer?.save(), options.onKeyIssued);
   const saved = stateFile ? await readEmulatorState(stateFile) : undefined;
   if (saved) store.load(saved);
   const faults = new FaultInjector(options.seed ?? 1);
@@ -120,6 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const snapshot = (): EmulatorStateSnapshot => ({
     keys: store.all().map((k) => keySnapshot(store, k)),
     faults: faults.current,
+    injectedFaults: faults.injected,
     requests: [...requests],
   });
   const controlContext: ControlContext = {
@@ -142,6 +151,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   async function apiWithFaults(req: IncomingMessage, url: URL): Promise<Reply> {
     const method = req.method ?? 'GET';
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
+    const spikeMs = faults.takeLatencySpike();
+    if (spikeMs > 0) await delay(spikeMs);
     const injected = faults.errorFor(method, url.pathname);
     if (injected) {
       const headers =
