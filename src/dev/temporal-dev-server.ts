@@ -24,8 +24,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** How long to wait for the server to answer health checks. @default 60000 */
   startTimeoutMs?: number;
-  /** Where the server's output goes. @default "ignore" */
-  stdio?: 'ignore' | 'inherit';
+  /** Where the server's output goes: nowhere, this process's, or an open file descriptor. @default "ignore" */
+  stdio?: 'ignore' | 'inherit' | number;
 }
 
 export interface RunningDevServer {
