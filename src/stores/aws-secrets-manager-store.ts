@@ -158,25 +158,46 @@ export class AwsSecretsManagerStore implements SecretStore {
   /** Moves AWSCURRENT to `versionId`; AWS refuses when `fromVersionId` no longer holds it (a concurrent change). */
   private async moveCurrent(versionId: string, fromVersionId: string | undefined): Promise<void> {
     if (versionId === fromVersionId) return;
-    await this.call('move AWSCURRENT to the new version', () =>
-      this.client.updateSecretVersionStage({
-        SecretId: this.config.secretId,
-        VersionStage: CURRENT,
-        MoveToVersionId: versionId,
-        ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
-      }),
+    await this.unlessAlreadyDone(
+      () =>
+        this.call('move AWSCURRENT to the new version', () =>
+          this.client.updateSecretVersionStage({
+            SecretId: this.config.secretId,
+            VersionStage: CURRENT,
+            MoveToVersionId: versionId,
+            ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
+          }),
+        ),
+      async () => (await this.readStage(CURRENT))?.versionId === versionId,
     );
   }
 
   /** A stray AWSPENDING label would make AWS-managed rotation think a rotation is unfinished. */
   private async clearPending(versionId: string): Promise<void> {
-    await this.call('remove the AWSPENDING label', () =>
-      this.client.updateSecretVersionStage({
-        SecretId: this.config.secretId,
-        VersionStage: PENDING,
-        RemoveFromVersionId: versionId,
-      }),
+    await this.unlessAlreadyDone(
+      () =>
+        this.call('remove the AWSPENDING label', () =>
+          this.client.updateSecretVersionStage({
+            SecretId: this.config.secretId,
+            VersionStage: PENDING,
+            RemoveFromVersionId: versionId,
+          }),
+        ),
+      async () => (await this.readStage(PENDING))?.versionId !== versionId,
     );
+  }
+
+  /**
+   * Runs a label move. The SDK re-sends a call whose answer was lost, and AWS refuses the re-sent
+   * move when the first one was applied: that refusal is no conflict if `done()` finds the labels
+   * where we wanted them.
+   */
+  private async unlessAlreadyDone(move: () => Promise<unknown>, done: () => Promise<boolean>): Promise<void> {
+    try {
+      await move();
+    } catch (err) {
+      if (!(err instanceof DestinationConflictError) || !(await done())) throw err;
+    }
   }
 
   /** The version at `stage`, or null when no version carries it. */
