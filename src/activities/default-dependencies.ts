@@ -12,7 +12,6 @@ import { OpenRouterClient } from '../openrouter/client.js';
 import {
   assertRotationAllowed,
   managementKeyEnvViolation,
-  policyName,
   secretRefViolation,
 } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
@@ -43,7 +42,7 @@ export function managementKeyFromEnvironment(
 ): string {
   const refused = managementKeyEnvViolation(name, policy);
   if (refused !== undefined) {
-    throw new PolicyViolationError(`${policyName(policy)} refuses the management key variable: ${refused}`);
+    throw new PolicyViolationError(`${policy.name} refuses the management key variable: ${refused}`);
   }
   let key = env[name]?.trim();
   const file = env[`${name}_FILE`];

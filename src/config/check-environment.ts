@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { checkRotationAgainstPolicy, policyName } from '../policy/check-rotation.js';
+import { checkRotationAgainstPolicy } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import { ConfigFileError, type ConfigIssue } from './config-file-error.js';
 import type { RotationsConfig, SecretRef } from './schema.js';
@@ -32,7 +32,7 @@ export function findPolicyProblems(
   return config.rotations.flatMap((rotation, i) =>
     checkRotationAgainstPolicy(rotation, policy, { cwd: options.cwd }).map((violation) => ({
       path: `rotations[${i}].${violation.path}`,
-      message: `${policyName(policy)} would refuse rotation "${rotation.name}": ${violation.message}`,
+      message: `${policy.name} would refuse rotation "${rotation.name}": ${violation.message}`,
     })),
   );
 }

@@ -108,6 +108,8 @@ function secretRefsOf(destination: DestinationConfig): { at: string; ref: Secret
         { at: 'auth.clientId', ref: destination.auth.clientId },
         { at: 'auth.clientSecret', ref: destination.auth.clientSecret },
       ];
+    default:
+      return [];
   }
 }
 
@@ -126,7 +128,7 @@ function destinationViolations(
     case 'file': {
       const file = path.resolve(cwd, destination.path);
       add('path', filePathViolation(file, allowed.fileRoots, 'destinations.fileRoots'));
-      const policyFile = policy.source === undefined ? undefined : realPathOf(path.resolve(policy.source));
+      const policyFile = policy.file === undefined ? undefined : realPathOf(path.resolve(policy.file));
       if (policyFile !== undefined && realPathOf(file) === policyFile) {
         add('path', `${file} is the worker policy file itself`);
       }
@@ -188,11 +190,6 @@ export function checkRotationAgainstPolicy(
   return found;
 }
 
-/** How a policy is named in messages. */
-export function policyName(policy: WorkerPolicy): string {
-  return policy.source === undefined ? 'the default worker policy' : `the worker policy ${policy.source}`;
-}
-
 /**
  * Throws when `policy` refuses anything in `rotation`.
  * @throws PolicyViolationError naming every refused field and the rule.
@@ -205,7 +202,7 @@ export function assertRotationAllowed(
   const violations = checkRotationAgainstPolicy(rotation, policy, options);
   if (violations.length === 0) return;
   throw new PolicyViolationError(
-    `${policyName(policy)} refuses rotation "${rotation.name}": ` +
+    `${policy.name} refuses rotation "${rotation.name}": ` +
       `${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}. ` +
       "Change the rotation, or ask the worker's operator to allow it in the policy",
   );

@@ -4,7 +4,6 @@ export {
   checkRotationAgainstPolicy,
   managementKeyEnvViolation,
   openRouterBaseUrlViolation,
-  policyName,
   secretRefViolation,
   type CheckRotationOptions,
   type PolicyViolation,

@@ -18,7 +18,7 @@ const MAX_ALIAS_COUNT = 20;
 
 /** The policy of a worker started without a policy file. */
 export function defaultWorkerPolicy(): WorkerPolicy {
-  return { ...workerPolicySchema.parse({}), source: undefined };
+  return { ...workerPolicySchema.parse({}), name: 'the default worker policy', file: undefined };
 }
 
 /** Parses and validates policy text (YAML or JSON); `file` names it in errors and in the result. */
@@ -59,7 +59,7 @@ export function parseWorkerPolicy(text: string, file: string): WorkerPolicy {
       toConfigIssues(result.error, workerPolicySchema, data, { doc, lineCounter }),
     );
   }
-  return { ...result.data, source: file };
+  return { ...result.data, name: `the worker policy ${file}`, file };
 }
 
 /**
@@ -73,7 +73,7 @@ export function workerPolicyFromRules(
   const result = workerPolicySchema.safeParse(rules);
   if (!result.success)
     throw new ConfigFileError(name, toConfigIssues(result.error, workerPolicySchema, rules));
-  return { ...result.data, source: undefined };
+  return { ...result.data, name: `the ${name}`, file: undefined };
 }
 
 /** Reads and validates a policy file. @throws ConfigFileError naming the file, the field and what was expected. */
@@ -109,7 +109,7 @@ export async function loadWorkerPolicy(source: WorkerPolicySource = {}): Promise
 
 /** One line saying which policy a worker runs, for its start-up output. */
 export function describeWorkerPolicy(policy: WorkerPolicy): string {
-  if (policy.source !== undefined) return `worker policy: ${policy.source}`;
+  if (policy.file !== undefined) return `worker policy: ${policy.file}`;
   const { openrouter, destinations } = policy;
   return (
     `default policy: OpenRouter ${openrouter.baseUrls.join(', ')} with ${openrouter.managementKeyEnvs.join(', ')}; ` +

@@ -141,6 +141,8 @@ export const workerPolicySchema = z
 export type WorkerPolicyRules = z.output<typeof workerPolicySchema>;
 
 export interface WorkerPolicy extends WorkerPolicyRules {
-  /** The file the policy was read from; undefined for the built-in default policy. */
-  source: string | undefined;
+  /** How messages name the policy, e.g. "the worker policy /etc/key-rotator/policy.yaml". */
+  name: string;
+  /** The file the policy was read from; undefined for the default policy and policies built in code. */
+  file: string | undefined;
 }
