@@ -119,13 +119,20 @@ export function startMonitor(options: MonitorOptions): Monitor {
   }
 
   let stopped = false;
+  let wake = () => undefined as void;
   const loop = (async () => {
     const interval = options.intervalMs ?? 250;
     while (!stopped) {
       const started = Date.now();
       await checkOnce();
       const pause = Math.max(0, interval - (Date.now() - started));
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
 
@@ -133,6 +140,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
     checkOnce,
     async stop() {
       stopped = true;
+      wake();
       await loop;
       return figures;
     },
