@@ -117,6 +117,9 @@ export function withInputValidation<T extends Record<string, Activity>>(
           name,
           'its arguments',
           rest.error.issues.map((issue) => {
+            if (issue.path.length === 0 && (issue.code === 'too_big' || issue.code === 'too_small')) {
+              return `takes ${Number(issue.code === 'too_big' ? issue.maximum : issue.minimum) + 1} argument(s), got ${restInput.length + 1}`;
+            }
             const [position, ...inside] = issue.path;
             // Argument 1 is the rotation; the issue path starts at the argument after it.
             const argument = `argument ${Number(position ?? 0) + 2}`;
