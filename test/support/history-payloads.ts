@@ -29,3 +29,21 @@ export function encodingsOf(secret: string): string[] {
   }
   return forms;
 }
+
+/** Where a history holds a Failure: event attributes, an activity's last failure, a cause chain. */
+const FAILURE_KEYS = new Set(['failure', 'lastFailure', 'continuedFailure', 'cause']);
+
+/**
+ * Every Failure in a history in proto JSON form (`historyToJSON` parsed): each failure and,
+ * separately, each of its causes.
+ */
+export function failuresIn(node: unknown, found: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  if (node === null || typeof node !== 'object') return found;
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (FAILURE_KEYS.has(key) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      found.push(value as Record<string, unknown>);
+    }
+    failuresIn(value, found);
+  }
+  return found;
+}
