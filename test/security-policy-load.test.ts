@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../src/config/config-file-error.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { rotationSchema, type RotationConfig } from '../src/config/schema.js';
 import {
   checkRotationAgainstPolicy,
@@ -168,6 +169,16 @@ openrouter: { managementKeyEnvs: *c }
     );
     expect(policy.openrouter.baseUrls).toEqual(['http://[::1]:8787/api/v1', 'http://localhost:1/x']);
     expect(defaultWorkerPolicy().openrouter.baseUrls).toEqual(['https://openrouter.ai/api/v1']);
+  });
+});
+
+describe('deploy/worker-policy.example.yaml', () => {
+  it('loads, and allows the example rotations the compose stack applies', async () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const policy = await loadWorkerPolicyFile(path.join(root, 'deploy/worker-policy.example.yaml'));
+    const config = await loadConfig(path.join(root, 'deploy/config/rotations.example.yaml'));
+    expect(policy.destinations.fileRoots).toEqual(['/data']);
+    for (const example of config.rotations) expect(checkRotationAgainstPolicy(example, policy)).toEqual([]);
   });
 });
 
