@@ -31,6 +31,8 @@ const FIELD = 'OPENROUTER_API_KEY';
 const AWS_REGION = 'us-east-1';
 /** moto accepts any credentials; these are the worker's too. */
 const AWS_CREDENTIALS = { accessKeyId: 'chaos', secretAccessKey: 'chaos-secret' };
+/** The monitor's reads and the set-up writes give up after this long (a read error, not a hang). */
+const READ_TIMEOUT_MS = 10_000;
 
 export interface DestinationReading {
   /** e.g. `vault:chaos-03` */
@@ -137,6 +139,8 @@ async function startExternal(options: ChaosDestinationsOptions): Promise<Externa
     region: AWS_REGION,
     endpoint: moto.endpoint,
     credentials: AWS_CREDENTIALS,
+    maxAttempts: 2,
+    requestHandler: { requestTimeout: READ_TIMEOUT_MS, connectionTimeout: READ_TIMEOUT_MS },
   });
   return { bao, moto, aws, vaultProxy, awsProxy };
 }
@@ -155,7 +159,10 @@ export async function startChaosDestinations(options: ChaosDestinationsOptions):
   const vaultHeaders = () => ({ 'X-Vault-Token': ext!.bao.rootToken });
 
   async function readVault(name: string): Promise<string | undefined> {
-    const response = await fetch(vaultUrl(name), { headers: vaultHeaders() });
+    const response = await fetch(vaultUrl(name), {
+      headers: vaultHeaders(),
+      signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
     if (response.status === 404) return undefined;
     if (!response.ok) throw new Error(`Vault answered ${response.status} reading ${secretPathOf(name)}`);
     const body = (await response.json()) as { data?: { data?: Record<string, unknown> } };
@@ -216,6 +223,7 @@ export async function startChaosDestinations(options: ChaosDestinationsOptions):
         method: 'POST',
         headers: vaultHeaders(),
         body: JSON.stringify({ data: { [FIELD]: key, OTHER: 'kept' } }),
+        signal: AbortSignal.timeout(READ_TIMEOUT_MS),
       });
       if (!response.ok) throw new Error(`Vault answered ${response.status} seeding ${secretPathOf(name)}`);
       await ext.aws.send(new CreateSecretCommand({ Name: secretPathOf(name), SecretString: key }));
