@@ -1,35 +1,32 @@
 /**
- * The OpenRouter API under `/api/v1`: the six key-management endpoints and a minimal
- * `POST /chat/completions` that counts usage on the calling key.
+ * The OpenRouter API under `/api/v1`: the six key-management endpoints, a minimal
+ * `POST /chat/completions` that counts usage on the calling key (free models, `…:free`, cost
+ * nothing but still count as requests), and, through account-routes.ts, what else is attached to
+ * a key (workspaces, guardrails, BYOK, observability) and the analytics query.
  */
 import { z } from 'zod';
 import { labelOfKey } from '../redact.js';
-import { type FaultInjector, defaultMessageFor } from './faults.js';
-import { type Reply, json, parseJsonBody } from './http-io.js';
-import { DEFAULT_WORKSPACE_ID, type EmulatedKey, type KeyStore } from './key-store.js';
-import { currentKeyJson, errorJson, keyRecordJson, managementKeyJson } from './wire-format.js';
+import { accountReply } from './account-routes.js';
+import {
+  type ApiContext,
+  type ApiRequest,
+  authenticate,
+  error,
+  invalid,
+  isReply,
+  parseBody,
+  requireManagement,
+} from './api-context.js';
+import { defaultMessageFor } from './faults.js';
+import { type Reply, json } from './http-io.js';
+import { DEFAULT_WORKSPACE_ID, type EmulatedKey } from './key-store.js';
+import { currentKeyJson, keyRecordJson, managementKeyJson } from './wire-format.js';
+
+export type { ApiContext, ApiRequest } from './api-context.js';
 
 export const API_PREFIX = '/api/v1';
 /** OpenRouter's fixed page size for `GET /keys`. */
 export const PAGE_SIZE = 100;
-
-export interface ApiContext {
-  managementKey: string;
-  store: KeyStore;
-  faults: FaultInjector;
-  costPerRequestUsd: number;
-  now: () => Date;
-}
-
-export interface ApiRequest {
-  method: string;
-  /** Path below `/api/v1`, e.g. `/keys/abc`. */
-  path: string;
-  query: URLSearchParams;
-  bearer: string | undefined;
-  /** The body, read lazily (only routes that take one read it). */
-  body: () => Promise<string>;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** UTC ISO 8601 with seconds, as OpenRouter documents `expires_at` (a fraction is tolerated). */
@@ -44,6 +41,8 @@ const createBodySchema = z.object({
   expires_at: z.string().regex(ISO_UTC_WITH_SECONDS).nullable().optional(),
   workspace_id: z.string().regex(UUID).optional(),
   creator_user_id: z.string().nullable().optional(),
+  /** A partner's end user the key is attributed to; its optional `api_key` is not kept. */
+  external: z.object({ user: z.string().min(1), api_key: z.string().min(32).optional() }).optional(),
 });
 
 const updateBodySchema = z
@@ -63,61 +62,6 @@ const listQuerySchema = z.object({
 });
 
 const completionBodySchema = z.object({ model: z.string().optional() }).loose();
-
-function error(status: number, message: string, headers?: Record<string, string>): Reply {
-  return json(status, errorJson(status, message), headers);
-}
-
-function invalid(issues: z.core.$ZodIssue[]): Reply {
-  const detail = issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-  return error(400, `Invalid request parameters: ${detail}`);
-}
-
-type Caller = { kind: 'management' } | { kind: 'key'; record: EmulatedKey };
-
-/**
- * Who is calling. Management keys pass everywhere auth-wise (routes decide what they may do);
- * normal keys must exist and be usable; with `strictFreshness`, a too-new key answers 401 too.
- */
-function authenticate(ctx: ApiContext, req: ApiRequest, strictFreshness: boolean): Caller | Reply {
-  if (req.bearer === undefined || req.bearer === '') return error(401, 'Missing Authentication header');
-  if (req.bearer === ctx.managementKey) return { kind: 'management' };
-  const record = ctx.store.findBySecret(req.bearer);
-  if (record === undefined) return error(401, 'User not found.');
-  const refusal = ctx.store.refusalOf(record);
-  if (refusal === 'deleted') return error(401, 'User not found.');
-  if (refusal === 'disabled') return error(401, 'API key is disabled.');
-  if (refusal === 'expired') return error(401, 'API key has expired.');
-  if (strictFreshness && ctx.faults.isTooFresh(record.createdAt, ctx.now())) {
-    return error(401, 'User not found.');
-  }
-  return { kind: 'key', record };
-}
-
-function isReply(value: Caller | Reply): value is Reply {
-  return value === 'drop' || 'status' in value;
-}
-
-/** `/keys*` needs a management key. */
-function requireManagement(ctx: ApiContext, req: ApiRequest): Reply | undefined {
-  const caller = authenticate(ctx, req, false);
-  if (isReply(caller)) return caller;
-  if (caller.kind !== 'management') return error(403, 'Only management keys can perform this operation');
-  return undefined;
-}
-
-/** Reads and validates a JSON body; an empty body validates as `emptyAs`. */
-async function parseBody<S extends z.ZodType>(
-  req: ApiRequest,
-  schema: S,
-  emptyAs?: unknown,
-): Promise<{ data: z.output<S> } | { reply: Reply }> {
-  const raw = parseJsonBody(await req.body());
-  if (raw instanceof Error)
-    return { reply: error(400, 'Invalid request parameters: the body is not valid JSON') };
-  const parsed = schema.safeParse(raw ?? emptyAs);
-  return parsed.success ? { data: parsed.data } : { reply: invalid(parsed.error.issues) };
-}
 
 function listKeys(ctx: ApiContext, req: ApiRequest): Reply {
   const query = listQuerySchema.safeParse(Object.fromEntries(req.query));
@@ -147,6 +91,7 @@ async function createKey(ctx: ApiContext, req: ApiRequest): Promise<Reply> {
     expiresAt,
     workspaceId: b.workspace_id,
     creatorUserId: b.creator_user_id,
+    externalUser: b.external?.user,
   });
   if (ctx.faults.takeCreateDrop()) return 'drop';
   if (ctx.faults.takeCreateCommittedError()) return error(500, defaultMessageFor(500));
@@ -187,10 +132,12 @@ async function chatCompletion(ctx: ApiContext, req: ApiRequest): Promise<Reply> 
   const body = await parseBody(req, completionBodySchema);
   if ('reply' in body) return body.reply;
   const record = caller.record;
-  const remaining = ctx.store.limitRemaining(record);
-  if (remaining !== null && remaining < ctx.costPerRequestUsd) return error(403, 'Key limit exceeded');
-  ctx.store.recordUsage(record, ctx.costPerRequestUsd);
   const model = body.data.model ?? 'openrouter/auto';
+  // OpenRouter's free variants (`…:free`) cost nothing: the request counts, the USD usage does not.
+  const cost = model.endsWith(':free') ? 0 : ctx.costPerRequestUsd;
+  const remaining = ctx.store.limitRemaining(record);
+  if (cost > 0 && remaining !== null && remaining < cost) return error(403, 'Key limit exceeded');
+  ctx.store.recordUsage(record, cost);
   return json(200, {
     id: `gen-emulator-${record.requestCount}`,
     object: 'chat.completion',
@@ -205,7 +152,7 @@ async function chatCompletion(ctx: ApiContext, req: ApiRequest): Promise<Reply> 
         finish_reason: 'stop',
       },
     ],
-    usage: { prompt_tokens: 1, completion_tokens: 8, total_tokens: 9, cost: ctx.costPerRequestUsd },
+    usage: { prompt_tokens: 1, completion_tokens: 8, total_tokens: 9, cost },
   });
 }
 
@@ -238,6 +185,7 @@ export async function apiReply(ctx: ApiContext, req: ApiRequest): Promise<Reply>
     if (method === 'GET') return json(200, { data: keyRecordJson(ctx.store, record) });
     if (method === 'PATCH') return updateKey(ctx, req, record);
     ctx.store.delete(record);
+    ctx.account.keyDeleted(record.hash);
     ctx.faults.keyDeleted(record.hash);
     return json(200, { deleted: true });
   }
@@ -248,5 +196,5 @@ export async function apiReply(ctx: ApiContext, req: ApiRequest): Promise<Reply>
   if (path === '/chat/completions') {
     return method === 'POST' ? chatCompletion(ctx, req) : error(405, 'Method not allowed');
   }
-  return error(404, 'Not Found');
+  return (await accountReply(ctx, { ...req, path })) ?? error(404, 'Not Found');
 }

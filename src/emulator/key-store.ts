@@ -30,6 +30,8 @@ export interface EmulatedKey {
   readonly expiresAt: Date | null;
   readonly workspaceId: string;
   readonly creatorUserId: string | null;
+  /** A partner's end-user id the key is attributed to (`external.user` on create); absent in old state files. */
+  readonly externalUser?: string | null;
   /** Creation order; breaks ties between keys created in the same millisecond. */
   readonly sequence: number;
   name: string;
@@ -51,6 +53,7 @@ export interface NewKeyParams {
   expiresAt?: Date | null;
   workspaceId?: string;
   creatorUserId?: string | null;
+  externalUser?: string | null;
   disabled?: boolean;
   createdAt?: Date;
 }
@@ -66,8 +69,13 @@ export interface KeyPatch {
 /** Why a key cannot be used right now, or `undefined` when it can. */
 export type KeyRefusal = 'deleted' | 'disabled' | 'expired';
 
+/** Width of the buckets the request log counts in: analytics granularities are multiples of it. */
+export const REQUEST_BUCKET_MS = 60_000;
+
 export class KeyStore {
   readonly #byHash = new Map<string, EmulatedKey>();
+  /** Completions per key hash and minute (bucket start in ms), for the analytics API; not saved. */
+  readonly #requestsByMinute = new Map<string, Map<number, number>>();
   #sequence = 0;
 
   /**
@@ -90,6 +98,7 @@ export class KeyStore {
       expiresAt: params.expiresAt ?? null,
       workspaceId: params.workspaceId ?? DEFAULT_WORKSPACE_ID,
       creatorUserId: params.creatorUserId ?? null,
+      externalUser: params.externalUser ?? null,
       sequence: ++this.#sequence,
       name: params.name,
       disabled: params.disabled ?? false,
@@ -160,10 +169,25 @@ export class KeyStore {
     this.onChange();
   }
 
+  /** Counts one completion on the key: its cost (0 for a free model) and the request itself. */
   recordUsage(record: EmulatedKey, costUsd: number): void {
-    addUsage(record.usage, costUsd, this.now());
+    const now = this.now();
+    addUsage(record.usage, costUsd, now);
     record.requestCount += 1;
+    const bucket = Math.floor(now.getTime() / REQUEST_BUCKET_MS) * REQUEST_BUCKET_MS;
+    let buckets = this.#requestsByMinute.get(record.hash);
+    if (!buckets) this.#requestsByMinute.set(record.hash, (buckets = new Map()));
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
     this.onChange();
+  }
+
+  /** Completions of the key in `[startMs, endMs)` by minute bucket (start in ms → count). */
+  requestsByMinute(hash: string, startMs: number, endMs: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [bucket, count] of this.#requestsByMinute.get(hash) ?? []) {
+      if (bucket >= startMs && bucket < endMs) out.set(bucket, count);
+    }
+    return out;
   }
 
   usageOf(record: EmulatedKey, window: UsageWindow | null): number {
@@ -178,6 +202,7 @@ export class KeyStore {
 
   clear(): void {
     this.#byHash.clear();
+    this.#requestsByMinute.clear();
     this.onChange();
   }
 }

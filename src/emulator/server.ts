@@ -5,6 +5,14 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { AccountStore } from './account-store.js';
+import {
+  byokKeyJson,
+  guardrailJson,
+  keyAssignmentJson,
+  observabilityDestinationJson,
+  workspaceJson,
+} from './account-wire-format.js';
 import { API_PREFIX, type ApiContext, apiReply } from './api-routes.js';
 import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply } from './control-routes.js';
 import { type ActiveFaults, type FaultConfig, FaultInjector, type InjectedFaultKind } from './faults.js';
@@ -63,6 +71,14 @@ export interface EmulatorStateSnapshot {
   injectedFaults: Partial<Record<InjectedFaultKind, number>>;
   /** The last {@link MAX_LOGGED_REQUESTS} API requests, oldest first. */
   requests: RequestLogEntry[];
+  /** What else the account holds, in OpenRouter's wire format. */
+  account: {
+    workspaces: ReturnType<typeof workspaceJson>[];
+    guardrails: ReturnType<typeof guardrailJson>[];
+    guardrailAssignments: ReturnType<typeof keyAssignmentJson>[];
+    byok: ReturnType<typeof byokKeyJson>[];
+    observabilityDestinations: ReturnType<typeof observabilityDestinationJson>[];
+  };
 }
 
 export interface SeedKeyOptions {
@@ -76,6 +92,30 @@ export interface SeedKeyOptions {
   expiresAt?: Date;
   /** @default the default workspace */
   workspaceId?: string;
+  /** The organisation member who created the key. @default null */
+  creatorUserId?: string;
+}
+
+/** Things a user sets up around keys in OpenRouter's web UI, for tests to start from. */
+export interface EmulatorAccount {
+  /** A workspace; `ioLoggingApiKeyIds` limits its I/O logging to keys by numeric id. */
+  addWorkspace(params: { name: string; ioLoggingApiKeyIds?: number[] | null }): { id: string };
+  /** A guardrail (in the default workspace unless given). */
+  addGuardrail(params: { name: string; workspaceId?: string; allowedModels?: string[] }): { id: string };
+  /** Assigns a guardrail to keys directly (replacing their previous one). */
+  assignGuardrail(guardrailId: string, keyHashes: string[]): void;
+  /** A BYOK provider credential; `workspaceId: null` makes it global. */
+  addByokKey(params: {
+    provider: string;
+    workspaceId?: string | null;
+    allowedApiKeyHashes?: string[] | null;
+  }): { id: string };
+  /** A webhook observability destination that forwards the traffic of `apiKeyHashes` (null = all keys). */
+  addObservabilityDestination(params: {
+    url: string;
+    workspaceId?: string;
+    apiKeyHashes?: string[] | null;
+  }): { id: string };
 }
 
 export interface RunningEmulator {
@@ -88,8 +128,10 @@ export interface RunningEmulator {
   setFaults(f: FaultConfig): void;
   /** Creates a normal key "by hand" (as a user would in OpenRouter's web UI). */
   seedKey(params: SeedKeyOptions): { key: string; hash: string };
+  /** Workspaces, guardrails, BYOK credentials and observability destinations "by hand". */
+  account: EmulatorAccount;
   snapshot(): EmulatorStateSnapshot;
-  /** Forgets every key, fault and logged request; the management key stays. */
+  /** Forgets every key, account setting, fault and logged request; the management key stays. */
   reset(): void;
   /** Stops listening; with `stateFile`, resolves once the last change is saved. */
   stop(): Promise<void>;
@@ -109,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const store = new KeyStore(now, () => writer?.save(), options.onKeyIssued);
   const saved = stateFile ? await readEmulatorState(stateFile) : undefined;
   if (saved) store.load(saved);
+  const account = new AccountStore(now);
   const faults = new FaultInjector(options.seed ?? 1);
   if (options.faults) faults.set(options.faults);
   let requests: RequestLogEntry[] = [];
@@ -116,6 +159,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const apiContext: ApiContext = {
     managementKey,
     store,
+    account,
     faults,
     costPerRequestUsd: options.costPerRequestUsd ?? 0.0001,
     now,
@@ -130,6 +174,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     faults: faults.current,
     injectedFaults: faults.injected,
     requests: [...requests],
+    account: {
+      workspaces: account.workspaces().map(workspaceJson),
+      guardrails: account.guardrails().map(guardrailJson),
+      guardrailAssignments: account.assignments().map((a) => keyAssignmentJson(store, a)),
+      byok: account.byokKeys('*').map(byokKeyJson),
+      observabilityDestinations: account.allObservabilityDestinations().map(observabilityDestinationJson),
+    },
   });
   const controlContext: ControlContext = {
     managementKey,
@@ -138,6 +189,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seedKey,
     reset: () => {
       store.clear();
+      account.clear();
       faults.reset();
       requests = [];
     },
@@ -228,6 +280,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     managementKey,
     setFaults: (f) => faults.set(f),
     seedKey,
+    account: {
+      addWorkspace: (params) => ({ id: account.addWorkspace(params).id }),
+      addGuardrail: (params) => ({ id: account.addGuardrail(params).id }),
+      assignGuardrail: (guardrailId, keyHashes) => void account.assign(guardrailId, keyHashes),
+      addByokKey: (params) => ({ id: account.addByokKey(params).id }),
+      addObservabilityDestination: (params) => ({ id: account.addObservabilityDestination(params).id }),
+    },
     snapshot,
     reset: controlContext.reset,
     stop: () => {

@@ -38,7 +38,7 @@ export function keyRecordJson(store: KeyStore, record: EmulatedKey) {
     expires_at: iso(record.expiresAt),
     creator_user_id: record.creatorUserId,
     workspace_id: record.workspaceId,
-    external_user: null,
+    external_user: record.externalUser ?? null,
   };
 }
 
