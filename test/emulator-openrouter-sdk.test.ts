@@ -204,8 +204,8 @@ describe('the emulator validated by @openrouter/sdk', () => {
       id,
       updateObservabilityDestinationRequest: { apiKeyHashes: null },
     });
-    expect(updated.data.apiKeyHashes).toBeNull();
-    expect((await sdk.observability.get({ id })).data.apiKeyHashes).toBeNull();
+    expect(updated.data).toMatchObject({ type: 'webhook', apiKeyHashes: null });
+    expect((await sdk.observability.get({ id })).data).toMatchObject({ type: 'webhook', apiKeyHashes: null });
   });
 
   it('the analytics query counts requests per key hash, free models included, and passes the SDK validation', async () => {

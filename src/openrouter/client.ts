@@ -3,7 +3,7 @@
  * retry policy does, using each failure's `retryable` and `retryAfterMs`), never reads the
  * environment, bounds every call with a timeout, and never puts a key in an error message.
  */
-import { type z } from 'zod';
+import { z } from 'zod';
 import { registerSecret } from '../redact.js';
 import {
   OpenRouterBadRequestError,
@@ -11,7 +11,23 @@ import {
   OpenRouterNotFoundError,
   OpenRouterResponseError,
 } from './errors.js';
-import { type CreateKeyRequest, type UpdateKeyRequest, createKeyBody, updateKeyBody } from './requests.js';
+import { type CreateKeyRequest, createKeyBody, formatExpiresAt } from './requests.js';
+import {
+  type ByokKey,
+  type Guardrail,
+  type KeyAssignment,
+  type ObservabilityDestination,
+  type Workspace,
+  assignedCountSchema,
+  byokKeySchema,
+  guardrailSchema,
+  keyAssignmentSchema,
+  observabilityDestinationSchema,
+  pageSchema,
+  requestCountResponseSchema,
+  unassignedCountSchema,
+  workspaceSchema,
+} from './attachment-schemas.js';
 import { errorFromResponse } from './response-errors.js';
 import {
   type CreatedKey,
@@ -26,7 +42,14 @@ import {
 } from './schemas.js';
 
 export type { CreatedKey, CurrentKey, KeyRecord } from './schemas.js';
-export type { CreateKeyRequest, LimitReset, UpdateKeyRequest } from './requests.js';
+export type {
+  ByokKey,
+  Guardrail,
+  KeyAssignment,
+  ObservabilityDestination,
+  Workspace,
+} from './attachment-schemas.js';
+export type { CreateKeyRequest, LimitReset } from './requests.js';
 
 export interface OpenRouterClientOptions {
   /** API base URL, e.g. `https://openrouter.ai/api/v1` or the emulator's `apiBaseUrl`. */
@@ -50,8 +73,23 @@ export const KEYS_PAGE_SIZE = 100;
 const MAX_PAGES = 1000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Request counts of one key in a time range, from the analytics API. */
+export interface RequestCount {
+  /** Requests counted, free-model and BYOK traffic included. */
+  requests: number;
+  /** OpenRouter cut the answer short: `requests` may be too low. */
+  truncated: boolean;
+  /** OpenRouter's warnings, e.g. a key hash it could not resolve (the count then means nothing). */
+  warnings: string[];
+}
+
+/** Page size of the paged management lists (guardrails, BYOK, workspaces, …); OpenRouter's maximum. */
+const LIST_PAGE_SIZE = 100;
+
 interface SendOptions extends CallOptions {
   operation: string;
+  /** What the call is about, for the advice on 403/404 (see `ErrorResponse.subject`). @default a key */
+  subject?: string;
   body?: unknown;
   /** Bearer for this call. @default the management key */
   bearer?: string;
@@ -143,17 +181,6 @@ export class OpenRouterClient {
     return this.#parse(keyResponseSchema, res, operation).data;
   }
 
-  /** Changes a key (e.g. `{ disabled: true }`); a missing key throws {@link OpenRouterNotFoundError}. */
-  async updateKey(hash: string, patch: UpdateKeyRequest, opts: CallOptions = {}): Promise<KeyRecord> {
-    const operation = `PATCH /keys/${hash}`;
-    const res = await this.#send('PATCH', keyPath(hash), {
-      operation,
-      body: updateKeyBody(patch),
-      signal: opts.signal,
-    });
-    return this.#parse(keyResponseSchema, res, operation).data;
-  }
-
   /** Deletes a key. A 404 means someone (or an earlier attempt) deleted it already: not an error. */
   async deleteKey(hash: string, opts: CallOptions = {}): Promise<{ alreadyGone: boolean }> {
     const operation = `DELETE /keys/${hash}`;
@@ -183,6 +210,211 @@ export class OpenRouterClient {
     if (opts.key !== undefined) registerSecret(opts.key);
     const res = await this.#send('GET', '/key', { operation, bearer: opts.key, signal: opts.signal });
     return this.#parse(currentKeyResponseSchema, res, operation).data;
+  }
+
+  /** One workspace (404: {@link OpenRouterNotFoundError}). */
+  async getWorkspace(id: string, opts: CallOptions = {}): Promise<Workspace> {
+    const operation = 'GET /workspaces/{id}';
+    const res = await this.#send('GET', idPath('/workspaces', id), {
+      ...opts,
+      operation,
+      subject: 'workspace',
+    });
+    return this.#parse(z.object({ data: workspaceSchema }), res, operation).data;
+  }
+
+  /** Every workspace of the account. */
+  listWorkspaces(opts: CallOptions = {}): Promise<Workspace[]> {
+    return this.#listAll('/workspaces', {}, workspaceSchema, {
+      ...opts,
+      operation: 'GET /workspaces',
+      subject: 'workspace',
+    });
+  }
+
+  /** One guardrail (404: {@link OpenRouterNotFoundError}). */
+  async getGuardrail(id: string, opts: CallOptions = {}): Promise<Guardrail> {
+    const operation = 'GET /guardrails/{id}';
+    const res = await this.#send('GET', idPath('/guardrails', id), {
+      ...opts,
+      operation,
+      subject: 'guardrail',
+    });
+    return this.#parse(z.object({ data: guardrailSchema }), res, operation).data;
+  }
+
+  /** Keys assigned directly to a guardrail: to `guardrailId`, or to any guardrail. */
+  listKeyAssignments(opts: { guardrailId?: string } & CallOptions = {}): Promise<KeyAssignment[]> {
+    const path =
+      opts.guardrailId === undefined
+        ? '/guardrails/assignments/keys'
+        : `${idPath('/guardrails', opts.guardrailId)}/assignments/keys`;
+    return this.#listAll(path, {}, keyAssignmentSchema, {
+      signal: opts.signal,
+      operation: `GET ${opts.guardrailId === undefined ? '/guardrails' : '/guardrails/{id}'}/assignments/keys`,
+      subject: 'guardrail',
+    });
+  }
+
+  /** Assigns a guardrail to keys; a key holds one guardrail, so this replaces theirs. Idempotent. */
+  async assignGuardrail(
+    guardrailId: string,
+    keyHashes: string[],
+    opts: CallOptions = {},
+  ): Promise<{ assignedCount: number }> {
+    const operation = 'POST /guardrails/{id}/assignments/keys';
+    const res = await this.#send('POST', `${idPath('/guardrails', guardrailId)}/assignments/keys`, {
+      ...opts,
+      operation,
+      subject: 'guardrail',
+      body: { key_hashes: keyHashes },
+    });
+    return { assignedCount: this.#parse(assignedCountSchema, res, operation).assigned_count };
+  }
+
+  /** Removes keys from a guardrail (keys not assigned to it are left alone). Idempotent. */
+  async unassignGuardrail(
+    guardrailId: string,
+    keyHashes: string[],
+    opts: CallOptions = {},
+  ): Promise<{ unassignedCount: number }> {
+    const operation = 'POST /guardrails/{id}/assignments/keys/remove';
+    const res = await this.#send('POST', `${idPath('/guardrails', guardrailId)}/assignments/keys/remove`, {
+      ...opts,
+      operation,
+      subject: 'guardrail',
+      body: { key_hashes: keyHashes },
+    });
+    return { unassignedCount: this.#parse(unassignedCountSchema, res, operation).unassigned_count };
+  }
+
+  /** BYOK provider credentials of a workspace (default: the default workspace). */
+  listByokKeys(opts: { workspaceId?: string } & CallOptions = {}): Promise<ByokKey[]> {
+    return this.#listAll('/byok', workspaceQuery(opts.workspaceId), byokKeySchema, {
+      signal: opts.signal,
+      operation: 'GET /byok',
+      subject: 'BYOK',
+    });
+  }
+
+  /** One BYOK provider credential (404: {@link OpenRouterNotFoundError}). */
+  async getByokKey(id: string, opts: CallOptions = {}): Promise<ByokKey> {
+    const operation = 'GET /byok/{id}';
+    const res = await this.#send('GET', idPath('/byok', id), { ...opts, operation, subject: 'BYOK' });
+    return this.#parse(z.object({ data: byokKeySchema }), res, operation).data;
+  }
+
+  /**
+   * Replaces the key hashes allowed to use a BYOK credential (`null` lifts the restriction, a list
+   * must name at least one key). Sends only that field, so nothing else of the credential changes.
+   */
+  async setByokAllowedKeys(id: string, keyHashes: string[] | null, opts: CallOptions = {}): Promise<ByokKey> {
+    const operation = 'PATCH /byok/{id}';
+    const res = await this.#send('PATCH', idPath('/byok', id), {
+      ...opts,
+      operation,
+      subject: 'BYOK',
+      body: { allowed_api_key_hashes: keyHashes },
+    });
+    return this.#parse(z.object({ data: byokKeySchema }), res, operation).data;
+  }
+
+  /** Observability destinations of a workspace (default: the default workspace). */
+  listObservabilityDestinations(
+    opts: { workspaceId?: string } & CallOptions = {},
+  ): Promise<ObservabilityDestination[]> {
+    return this.#listAll(
+      '/observability/destinations',
+      workspaceQuery(opts.workspaceId),
+      observabilityDestinationSchema,
+      {
+        signal: opts.signal,
+        operation: 'GET /observability/destinations',
+        subject: 'observability',
+      },
+    );
+  }
+
+  /** One observability destination (404: {@link OpenRouterNotFoundError}). */
+  async getObservabilityDestination(id: string, opts: CallOptions = {}): Promise<ObservabilityDestination> {
+    const operation = 'GET /observability/destinations/{id}';
+    const res = await this.#send('GET', idPath('/observability/destinations', id), {
+      ...opts,
+      operation,
+      subject: 'observability',
+    });
+    return this.#parse(z.object({ data: observabilityDestinationSchema }), res, operation).data;
+  }
+
+  /** Replaces the key hashes whose traffic a destination forwards (`null` = every key). Sends only that field. */
+  async setObservabilityKeys(
+    id: string,
+    keyHashes: string[] | null,
+    opts: CallOptions = {},
+  ): Promise<ObservabilityDestination> {
+    const operation = 'PATCH /observability/destinations/{id}';
+    const res = await this.#send('PATCH', idPath('/observability/destinations', id), {
+      ...opts,
+      operation,
+      subject: 'observability',
+      body: { api_key_hashes: keyHashes },
+    });
+    return this.#parse(z.object({ data: observabilityDestinationSchema }), res, operation).data;
+  }
+
+  /**
+   * Requests made with the key `keyHash` in `[start, end)`, from the analytics API (metric
+   * `request_count`, an `api_key_id` filter by hash, hourly buckets summed). Unlike a key's USD
+   * usage, this counts free-model and BYOK traffic. Times go out as ISO 8601 with seconds.
+   */
+  async countRequests(
+    keyHash: string,
+    range: { start: Date; end: Date },
+    opts: CallOptions = {},
+  ): Promise<RequestCount> {
+    const operation = 'POST /analytics/query';
+    const res = await this.#send('POST', '/analytics/query', {
+      ...opts,
+      operation,
+      subject: 'analytics',
+      body: {
+        metrics: ['request_count'],
+        filters: [{ field: 'api_key_id', operator: 'eq', value: keyHash }],
+        granularity: 'hour',
+        time_range: { start: formatExpiresAt(range.start), end: formatExpiresAt(range.end) },
+      },
+    });
+    const { data } = this.#parse(requestCountResponseSchema, res, operation);
+    return {
+      requests: data.data.reduce((sum, row) => sum + row.request_count, 0),
+      truncated: data.metadata.truncated,
+      warnings: data.warnings ?? [],
+    };
+  }
+
+  /** Every item of a paged list (`offset`/`limit`, `{data, total_count}`), page after page. */
+  async #listAll<S extends z.ZodType>(
+    path: string,
+    query: Record<string, string>,
+    item: S,
+    opts: SendOptions,
+  ): Promise<z.output<S>[]> {
+    const items: z.output<S>[] = [];
+    const schema = pageSchema(item);
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const params = new URLSearchParams({
+        ...query,
+        offset: String(items.length),
+        limit: String(LIST_PAGE_SIZE),
+      });
+      const res = await this.#send('GET', `${path}?${params.toString()}`, opts);
+      const { data, total_count } = this.#parse(schema, res, opts.operation);
+      items.push(...(data as z.output<S>[]));
+      if (data.length < LIST_PAGE_SIZE || items.length >= total_count) return items;
+    }
+    throw new OpenRouterResponseError(
+      `OpenRouter ${opts.operation} still returned full pages after ${MAX_PAGES} pages; stopped paging. Check the base URL.`,
+    );
   }
 
   /**
@@ -269,6 +501,7 @@ export class OpenRouterClient {
         headers: responseHeaders,
         bodyText,
         withManagementKey: bearer === this.#managementKey,
+        subject: opts.subject,
       });
     }
     return { status, json: parseJson(bodyText) };
@@ -281,6 +514,16 @@ function describeShape(key: string): string {
     ? `starting with ${OPENROUTER_KEY_PREFIX}`
     : `not starting with ${OPENROUTER_KEY_PREFIX}`;
   return `${key.length} characters ${prefix}`;
+}
+
+/** `base/{id}`, the id path-encoded; an empty id is refused before anything is sent. */
+function idPath(base: string, id: string): string {
+  if (id.trim() === '') throw new OpenRouterBadRequestError(`An id is required for ${base}/{id}.`);
+  return `${base}/${encodeURIComponent(id)}`;
+}
+
+function workspaceQuery(workspaceId: string | undefined): Record<string, string> {
+  return workspaceId === undefined ? {} : { workspace_id: workspaceId };
 }
 
 function keyPath(hash: string): string {

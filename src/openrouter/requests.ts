@@ -22,15 +22,8 @@ export interface CreateKeyRequest {
   workspaceId?: string;
   /** Organisation member the key is created for. */
   creatorUserId?: string;
-}
-
-export interface UpdateKeyRequest {
-  name?: string;
-  /** `true` stops the key from working without deleting it. */
-  disabled?: boolean;
-  limit?: number | null;
-  limitReset?: LimitReset | null;
-  includeByokInLimit?: boolean;
+  /** A partner's end user the key is attributed to (sent as `external.user`). */
+  externalUser?: string;
 }
 
 /** OpenRouter wants UTC ISO 8601 with seconds and no fraction, e.g. `2030-01-01T00:00:00Z`. */
@@ -60,15 +53,6 @@ export function createKeyBody(req: CreateKeyRequest): Record<string, unknown> {
     expires_at: req.expiresAt === undefined ? undefined : formatExpiresAt(req.expiresAt),
     workspace_id: req.workspaceId,
     creator_user_id: req.creatorUserId,
-  });
-}
-
-export function updateKeyBody(patch: UpdateKeyRequest): Record<string, unknown> {
-  return withoutUndefined({
-    name: patch.name,
-    disabled: patch.disabled,
-    limit: patch.limit,
-    limit_reset: patch.limitReset,
-    include_byok_in_limit: patch.includeByokInLimit,
+    external: req.externalUser === undefined ? undefined : { user: req.externalUser },
   });
 }

@@ -40,6 +40,11 @@ export interface ErrorResponse {
   bodyText: string;
   /** Whether the bearer was the management key (changes the advice on 401). */
   withManagementKey: boolean;
+  /**
+   * What the call was about when it was not a key, e.g. `guardrail` or `BYOK credential`: a 404
+   * then means no such thing, and a 403 that the management key may not use that part of the API.
+   */
+  subject?: string;
 }
 
 function apiErrorOf(bodyText: string): { code?: number | string; message?: string } {
@@ -82,12 +87,16 @@ export function errorFromResponse(res: ErrorResponse): OpenRouterError {
       return new OpenRouterPaymentError(`${said}. Add credits to the OpenRouter account.`, options);
     case 403:
       return new OpenRouterPermissionError(
-        `${said}. Key management needs a management key (OpenRouter → Settings → Management keys); a normal key over its limit is refused too.`,
+        res.subject && res.withManagementKey
+          ? `${said}. The management key may not use OpenRouter's ${res.subject} endpoints: give it that permission (an organisation admin's management key has it).`
+          : `${said}. Key management needs a management key (OpenRouter → Settings → Management keys); a normal key over its limit is refused too.`,
         options,
       );
     case 404:
       return new OpenRouterNotFoundError(
-        `${said}. No such key: it was deleted already or the hash is wrong.`,
+        res.subject
+          ? `${said}. No such ${res.subject}: it was deleted or the id is wrong.`
+          : `${said}. No such key: it was deleted already or the hash is wrong.`,
         options,
       );
     case 429:

@@ -63,6 +63,8 @@ export const keyRecordSchema = z
     expires_at: nullableString,
     creator_user_id: nullableString,
     workspace_id: nullableString,
+    /** A partner's end user the key is attributed to. */
+    external_user: nullableString,
   })
   .transform((v) => ({
     hash: v.hash,
@@ -79,6 +81,7 @@ export const keyRecordSchema = z
     expiresAt: v.expires_at,
     creatorUserId: v.creator_user_id,
     workspaceId: v.workspace_id,
+    externalUser: v.external_user,
   }));
 export type KeyRecord = z.output<typeof keyRecordSchema>;
 
