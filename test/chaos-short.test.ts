@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { labelOfKey } from '../src/redact.js';
-import { AwsSecretsManagerStore } from '../src/stores/aws-secrets-manager-store.js';
+import { AwsSecretsManagerStore } from '../src/stores/aws-secrets-manager/index.js';
 import { startChaosDestinations, type ChaosDestinations } from '../scripts/chaos/destinations.js';
 import { runChaos } from '../scripts/chaos/driver.js';
 import { chaosFaultPlan } from '../scripts/chaos/fault-plan.js';

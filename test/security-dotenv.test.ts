@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../src/config/config-file-error.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { readDotenvValue, setDotenvValue } from '../src/stores/dotenv-format.js';
-import { FileSecretStore } from '../src/stores/file-store.js';
+import { FileSecretStore } from '../src/stores/file/index.js';
 
 const run = promisify(execFile);
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);

@@ -17,9 +17,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DestinationError } from '../src/errors.js';
-import { AwsSecretsManagerStore } from '../src/stores/aws-secrets-manager-store.js';
-import { InfisicalSecretStore } from '../src/stores/infisical-store.js';
-import { VaultSecretStore } from '../src/stores/vault-store.js';
+import { AwsSecretsManagerStore } from '../src/stores/aws-secrets-manager/index.js';
+import { InfisicalSecretStore } from '../src/stores/infisical/index.js';
+import { VaultSecretStore } from '../src/stores/vault/index.js';
 import { startInfisicalFake, type InfisicalFake } from './support/infisical-fake.js';
 import { startOpenBaoServer, type OpenBaoServer } from './support/openbao-server.js';
 

@@ -17,7 +17,7 @@ import {
   AwsSecretsManagerStore,
   clientRequestToken,
   type SecretsManagerApi,
-} from '../src/stores/aws-secrets-manager-store.js';
+} from '../src/stores/aws-secrets-manager/index.js';
 import { startMotoServer, type MotoServer } from './support/moto-server.js';
 import { findFreePort } from './support/net.js';
 

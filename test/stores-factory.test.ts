@@ -9,7 +9,7 @@ import { redact } from '../src/redact.js';
 import {
   AwsSecretsManagerStore,
   createSecretStore,
-  describeDestination,
+  destinationLabel,
   FileSecretStore,
   InfisicalSecretStore,
   VaultSecretStore,
@@ -61,7 +61,7 @@ describe('createSecretStore', () => {
       const store = createSecretStore(config, { env: {}, cwd: '/srv/app' });
       expect(store).toBeInstanceOf(type);
       expect(store.description).toBe(description);
-      expect(describeDestination(config, { cwd: '/srv/app' })).toBe(description);
+      expect(destinationLabel(config, { cwd: '/srv/app' })).toBe(description);
     },
   );
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileDestinationConfig } from '../src/config/schema.js';
 import { DestinationAuthError, DestinationError } from '../src/errors.js';
-import { FileSecretStore, fileVersion } from '../src/stores/file-store.js';
+import { FileSecretStore, fileVersion } from '../src/stores/file/index.js';
 import { formatDotenvValue, readDotenvValue, setDotenvValue } from '../src/stores/dotenv-format.js';
 
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);

@@ -6,7 +6,7 @@ import {
   DestinationAuthError,
   DestinationError,
 } from '../src/errors.js';
-import { InfisicalSecretStore, type InfisicalStoreDeps } from '../src/stores/infisical-store.js';
+import { InfisicalSecretStore, type InfisicalStoreDeps } from '../src/stores/infisical/index.js';
 import { startInfisicalFake, type InfisicalFake } from './support/infisical-fake.js';
 import { findFreePort } from './support/net.js';
 

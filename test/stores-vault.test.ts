@@ -10,7 +10,7 @@ import {
   DestinationError,
 } from '../src/errors.js';
 import type { FetchLike } from '../src/stores/http-json.js';
-import { VaultSecretStore, type VaultStoreDeps } from '../src/stores/vault-store.js';
+import { VaultSecretStore, type VaultStoreDeps } from '../src/stores/vault/index.js';
 import { findFreePort } from './support/net.js';
 import { startOpenBaoServer, type OpenBaoServer } from './support/openbao-server.js';
 

@@ -6,44 +6,21 @@
  * This module has no Node built-ins so the workflow can import its types and helpers.
  */
 import { z } from 'zod';
-import { workerOwnVariableProblem } from '../policy/env-name-rules.js';
-import { hasNulByte, pathProblem } from '../policy/path-rules.js';
-import { serviceUrlProblem } from '../policy/url-rules.js';
-import { DURATION_PATTERN, tryParseDuration } from './duration.js';
+import { hasNulByte } from '../policy/path-rules.js';
+import { destinationSchemas } from '../stores/destination-schemas.js';
+import { durationString, envVarName, serviceUrl } from './field-schemas.js';
+
+export {
+  durationString,
+  envVarName,
+  normalisedPath,
+  secretRef,
+  serviceUrl,
+  type SecretRef,
+} from './field-schemas.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
-
-export const durationString = z
-  .string()
-  .regex(DURATION_PATTERN, 'expected a duration such as 24h, 30m, 1h30m or 0s')
-  .refine((s) => !DURATION_PATTERN.test(s) || tryParseDuration(s) !== undefined, 'duration is too large');
-
-/** Adds the issue `problem` finds, if any (one message per rule, written where the rule lives). */
-function rule(problem: (value: string) => string | undefined) {
-  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
-    const message = problem(value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  };
-}
-
-export const envVarName = z
-  .string()
-  .regex(ENV_NAME, 'expected the NAME of an environment variable (letters, digits, _), not a secret')
-  // Never the worker's own secrets (codec keyring, Temporal API key), whatever the worker policy says.
-  .superRefine(rule((name) => (ENV_NAME.test(name) ? workerOwnVariableProblem(name) : undefined)));
-
-/**
- * A URL the worker sends credentials to: https (http only to a loopback host), no user:pass@, no
- * query or fragment. Which hosts are allowed at all is the worker policy's decision.
- */
-export const serviceUrl = z
-  .url()
-  .superRefine(rule((url) => (URL.canParse(url) ? serviceUrlProblem(url) : undefined)));
-
-/** A path the worker reads or writes, in normal form (no `.`, `..` or empty segments). */
-export const normalisedPath = z.string().min(1).superRefine(rule(pathProblem));
 
 export function isValidTimeZone(zone: string): boolean {
   try {
@@ -53,18 +30,6 @@ export function isValidTimeZone(zone: string): boolean {
     return false;
   }
 }
-
-/** A credential reference: the name of an environment variable or the path of a file, never the value. */
-export const secretRef = z
-  .object({
-    /** Name of the environment variable holding the value. */
-    env: envVarName.optional(),
-    /** Path of a file holding the value (trailing newline ignored). */
-    file: normalisedPath.optional(),
-  })
-  .strict()
-  .refine((r) => (r.env === undefined) !== (r.file === undefined), 'set exactly one of env or file');
-export type SecretRef = z.infer<typeof secretRef>;
 
 export const openRouterKeySchema = z
   .object({
@@ -123,92 +88,8 @@ export const verifySchema = z
   })
   .strict();
 
-const fileDestination = z
-  .object({
-    type: z.literal('file'),
-    /** Path of the file (relative paths resolve from the worker's working directory). */
-    path: normalisedPath,
-    /** dotenv (`NAME=value` lines) or json (`{"NAME": "value"}`). @default "dotenv" */
-    format: z.enum(['dotenv', 'json']).default('dotenv'),
-    /** Variable / field name that holds the key. @default "OPENROUTER_API_KEY" */
-    field: z
-      .string()
-      .regex(ENV_NAME, 'expected a variable name (letters, digits, _; no leading digit)')
-      .default('OPENROUTER_API_KEY'),
-  })
-  .strict();
-
-const awsDestination = z
-  .object({
-    type: z.literal('aws-secrets-manager'),
-    /** Secret name or ARN. */
-    secretId: z.string().min(1),
-    /** Region; otherwise the standard AWS provider chain decides. */
-    region: z
-      .string()
-      // The SDK builds the endpoint's host name from it: one DNS label, nothing that could add a host.
-      .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'expected an AWS region such as eu-west-1')
-      .optional(),
-    /** Endpoint override (LocalStack, moto, VPC endpoints). */
-    endpoint: serviceUrl.optional(),
-    /** When set, the secret is a JSON object and the key lives in this field; otherwise a plain string. */
-    jsonField: z.string().min(1).optional(),
-  })
-  .strict();
-
-const vaultAuth = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('token'), token: secretRef }).strict(),
-  z
-    .object({
-      method: z.literal('approle'),
-      roleId: secretRef,
-      secretId: secretRef,
-      /** Mount path of the AppRole auth method. @default "approle" */
-      mount: z.string().min(1).default('approle'),
-    })
-    .strict(),
-]);
-
-const vaultDestination = z
-  .object({
-    type: z.literal('vault'),
-    /** Vault / OpenBao address, e.g. https://vault.example.com:8200 */
-    address: serviceUrl,
-    /** KV v2 mount. @default "secret" */
-    mount: z.string().min(1).default('secret'),
-    /** Secret path inside the mount, e.g. apps/checkout */
-    path: z.string().min(1),
-    /** Field of the secret that holds the key; other fields are kept. @default "OPENROUTER_API_KEY" */
-    field: z.string().min(1).default('OPENROUTER_API_KEY'),
-    /** Vault Enterprise / HCP namespace. */
-    namespace: z.string().min(1).optional(),
-    auth: vaultAuth,
-  })
-  .strict();
-
-const infisicalDestination = z
-  .object({
-    type: z.literal('infisical'),
-    /** Infisical instance. @default "https://app.infisical.com" */
-    siteUrl: serviceUrl.default('https://app.infisical.com'),
-    projectId: z.string().min(1),
-    /** Environment slug, e.g. prod. */
-    environment: z.string().min(1),
-    /** @default "/" */
-    secretPath: z.string().startsWith('/').default('/'),
-    /** @default "OPENROUTER_API_KEY" */
-    secretName: z.string().min(1).default('OPENROUTER_API_KEY'),
-    /** Universal-auth machine identity credentials. */
-    auth: z.object({ clientId: secretRef, clientSecret: secretRef }).strict(),
-  })
-  .strict();
-
-export const destinationSchema = z.discriminatedUnion('type', [
-  fileDestination,
-  awsDestination,
-  vaultDestination,
-  infisicalDestination,
-]);
+/** One destination: its `type` picks the schema, listed per destination in src/stores/destination-schemas.ts. */
+export const destinationSchema = z.discriminatedUnion('type', destinationSchemas);
 
 export const rotationSchema = z
   .object({
@@ -263,8 +144,8 @@ export const configSchema = z
 export type RotationsConfig = z.infer<typeof configSchema>;
 export type RotationConfig = z.infer<typeof rotationSchema>;
 export type DestinationConfig = z.infer<typeof destinationSchema>;
-export type FileDestinationConfig = z.infer<typeof fileDestination>;
-export type AwsDestinationConfig = z.infer<typeof awsDestination>;
-export type VaultDestinationConfig = z.infer<typeof vaultDestination>;
-export type InfisicalDestinationConfig = z.infer<typeof infisicalDestination>;
+export type { AwsDestinationConfig } from '../stores/aws-secrets-manager/schema.js';
+export type { FileDestinationConfig } from '../stores/file/schema.js';
+export type { InfisicalDestinationConfig } from '../stores/infisical/schema.js';
+export type { VaultDestinationConfig } from '../stores/vault/schema.js';
 export type OpenRouterKeyConfig = z.infer<typeof openRouterKeySchema>;

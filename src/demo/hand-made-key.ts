@@ -6,7 +6,7 @@
 import type { FileDestinationConfig } from '../config/schema.js';
 import type { RunningEmulator } from '../emulator/server.js';
 import { labelOfKey } from '../redact.js';
-import { FileSecretStore } from '../stores/file-store.js';
+import { FileSecretStore } from '../stores/file/index.js';
 
 const DAY_MS = 86_400_000;
 /** How old the hand-made key is: old enough that the rotation is due at once. @default 30 */

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { DestinationConfig, RotationConfig, SecretRef } from '../config/schema.js';
 import { PolicyViolationError } from '../errors.js';
+import { findDestination } from '../stores/registry.js';
 import { envPatternMatches, workerOwnVariableProblem } from './env-name-rules.js';
 import { insideRoots, realPathOf } from './path-inside-roots.js';
 import { displayUrl, normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
@@ -90,29 +91,10 @@ function filePathViolation(file: string, roots: readonly string[], list: string)
   }
 }
 
-/** Every credential reference inside a destination, with its field path. */
-function secretRefsOf(destination: DestinationConfig): { at: string; ref: SecretRef }[] {
-  switch (destination.type) {
-    case 'file':
-    case 'aws-secrets-manager':
-      return [];
-    case 'vault':
-      return destination.auth.method === 'token'
-        ? [{ at: 'auth.token', ref: destination.auth.token }]
-        : [
-            { at: 'auth.roleId', ref: destination.auth.roleId },
-            { at: 'auth.secretId', ref: destination.auth.secretId },
-          ];
-    case 'infisical':
-      return [
-        { at: 'auth.clientId', ref: destination.auth.clientId },
-        { at: 'auth.clientSecret', ref: destination.auth.clientSecret },
-      ];
-    default:
-      return [];
-  }
-}
-
+/**
+ * What `policy` refuses in one destination, from the destination's own account (its registry
+ * hooks) of the files it writes, the URLs it sends credentials to and the credentials it reads.
+ */
 function destinationViolations(
   destination: DestinationConfig,
   at: string,
@@ -123,51 +105,26 @@ function destinationViolations(
   const add = (field: string, message: string | undefined) => {
     if (message !== undefined) found.push({ path: `${at}.${field}`, message });
   };
-  const { destinations: allowed } = policy;
-  switch (destination.type) {
-    case 'file': {
-      const file = path.resolve(cwd, destination.path);
-      add('path', filePathViolation(file, allowed.fileRoots, 'destinations.fileRoots'));
-      const policyFile = policy.file === undefined ? undefined : realPathOf(path.resolve(policy.file));
-      if (policyFile !== undefined && realPathOf(file) === policyFile) {
-        add('path', `${file} is the worker policy file itself`);
-      }
-      break;
-    }
-    case 'aws-secrets-manager':
-      // No endpoint: the SDK's own AWS endpoints, always allowed.
-      if (destination.endpoint !== undefined) {
-        add(
-          'endpoint',
-          urlViolation(destination.endpoint, allowed.awsEndpoints, 'destinations.awsEndpoints', originOf),
-        );
-      }
-      break;
-    case 'vault':
-      add(
-        'address',
-        urlViolation(destination.address, allowed.vaultAddresses, 'destinations.vaultAddresses', originOf),
-      );
-      break;
-    case 'infisical':
-      add(
-        'siteUrl',
-        urlViolation(
-          destination.siteUrl,
-          allowed.infisicalSiteUrls,
-          'destinations.infisicalSiteUrls',
-          originOf,
-        ),
-      );
-      break;
-    default: {
-      // A new destination type must say here where it sends credentials before the worker runs it.
-      const unknown: { type?: unknown } = destination;
-      add('type', `destination type ${String(unknown.type)} is not known to the worker policy`);
+  const kind = findDestination(destination.type);
+  if (kind === undefined) {
+    // Only a config that skipped the schema gets here; the worker must not guess what it does.
+    add('type', `destination type ${String(destination.type)} is not known to the worker policy`);
+    return found;
+  }
+  const policyFile = policy.file === undefined ? undefined : realPathOf(path.resolve(policy.file));
+  for (const written of kind.writtenPaths(destination)) {
+    const file = path.resolve(cwd, written.path);
+    add(written.field, filePathViolation(file, policy.destinations.fileRoots, 'destinations.fileRoots'));
+    if (policyFile !== undefined && realPathOf(file) === policyFile) {
+      add(written.field, `${file} is the worker policy file itself`);
     }
   }
-  for (const { at: refAt, ref } of secretRefsOf(destination)) {
-    add(`${refAt}.${ref.env !== undefined ? 'env' : 'file'}`, secretRefViolation(ref, policy, cwd));
+  for (const { field, url, allowedBy } of kind.outboundUrls(destination)) {
+    const allowed = policy.destinations[allowedBy];
+    add(field, urlViolation(url, allowed, `destinations.${allowedBy}`, originOf));
+  }
+  for (const { field, ref } of kind.credentialRefs(destination)) {
+    add(`${field}.${ref.env !== undefined ? 'env' : 'file'}`, secretRefViolation(ref, policy, cwd));
   }
   return found;
 }

@@ -1,7 +1,7 @@
 /**
  * The one small interface every secret destination implements. The rotation workflow only ever
- * talks to destinations through it; adding a backend = one file here + the config schema's union
- * + a test.
+ * talks to destinations through it; adding a backend = its folder, a registry line and a test
+ * (README.md in this folder).
  *
  * Values never leave the activity that handles them: callers compare hashes, not values.
  */

@@ -11,20 +11,20 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import {
-  SecretsManager,
-  type GetSecretValueCommandInput,
-  type GetSecretValueCommandOutput,
-  type PutSecretValueCommandInput,
-  type PutSecretValueCommandOutput,
-  type SecretsManagerClientConfig,
-  type UpdateSecretVersionStageCommandInput,
-  type UpdateSecretVersionStageCommandOutput,
+import type {
+  GetSecretValueCommandInput,
+  GetSecretValueCommandOutput,
+  PutSecretValueCommandInput,
+  PutSecretValueCommandOutput,
+  SecretsManagerClientConfig,
+  UpdateSecretVersionStageCommandInput,
+  UpdateSecretVersionStageCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import type { AwsDestinationConfig } from '../config/schema.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../errors.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { awsDestinationLabel } from './label.js';
+import type { AwsDestinationConfig } from './schema.js';
 
 /** The three Secrets Manager calls the store makes; the SDK's `SecretsManager` class fits, and so does a test stub. */
 export interface SecretsManagerApi {
@@ -58,11 +58,6 @@ interface SecretVersion {
   value: string | undefined;
 }
 
-/** `aws-secrets-manager:<secretId>[#jsonField]` */
-export function describeAwsDestination(config: AwsDestinationConfig): string {
-  return `aws-secrets-manager:${config.secretId}${config.jsonField ? `#${config.jsonField}` : ''}`;
-}
-
 /** A ClientRequestToken AWS accepts, derived stably from the caller's idempotency token. */
 export function clientRequestToken(idempotencyToken: string): string {
   if (CLIENT_REQUEST_TOKEN.test(idempotencyToken)) return idempotencyToken;
@@ -71,20 +66,31 @@ export function clientRequestToken(idempotencyToken: string): string {
 
 export class AwsSecretsManagerStore implements SecretStore {
   readonly description: string;
-  private readonly client: SecretsManagerApi;
+  private client: Promise<SecretsManagerApi> | undefined;
 
   constructor(
     private readonly config: AwsDestinationConfig,
-    deps: AwsStoreDeps = {},
+    private readonly deps: AwsStoreDeps = {},
   ) {
-    this.description = describeAwsDestination(config);
-    this.client =
-      deps.client ??
-      new SecretsManager({
-        ...deps.clientConfig,
-        ...(config.region ? { region: config.region } : {}),
-        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      });
+    this.description = awsDestinationLabel(config);
+  }
+
+  /**
+   * The client, made at the first request: the SDK takes most of a second to load, and the CLI,
+   * which reaches this module through the destination registry for labels only, never needs it.
+   */
+  private secretsManager(): Promise<SecretsManagerApi> {
+    this.client ??= this.deps.client
+      ? Promise.resolve(this.deps.client)
+      : import('@aws-sdk/client-secrets-manager').then(
+          ({ SecretsManager }) =>
+            new SecretsManager({
+              ...this.deps.clientConfig,
+              ...(this.config.region ? { region: this.config.region } : {}),
+              ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
+            }),
+        );
+    return this.client;
   }
 
   async read(): Promise<StoredSecret | null> {
@@ -128,8 +134,8 @@ export class AwsSecretsManagerStore implements SecretStore {
     current: SecretVersion | null,
     options: WriteOptions,
   ): Promise<WriteResult> {
-    const put = await this.call('store the new version', () =>
-      this.client.putSecretValue({
+    const put = await this.call('store the new version', async () =>
+      (await this.secretsManager()).putSecretValue({
         SecretId: this.config.secretId,
         SecretString: this.compose(value, current),
         VersionStages: [PENDING],
@@ -160,8 +166,8 @@ export class AwsSecretsManagerStore implements SecretStore {
     if (versionId === fromVersionId) return;
     await this.unlessAlreadyDone(
       () =>
-        this.call('move AWSCURRENT to the new version', () =>
-          this.client.updateSecretVersionStage({
+        this.call('move AWSCURRENT to the new version', async () =>
+          (await this.secretsManager()).updateSecretVersionStage({
             SecretId: this.config.secretId,
             VersionStage: CURRENT,
             MoveToVersionId: versionId,
@@ -176,8 +182,8 @@ export class AwsSecretsManagerStore implements SecretStore {
   private async clearPending(versionId: string): Promise<void> {
     await this.unlessAlreadyDone(
       () =>
-        this.call('remove the AWSPENDING label', () =>
-          this.client.updateSecretVersionStage({
+        this.call('remove the AWSPENDING label', async () =>
+          (await this.secretsManager()).updateSecretVersionStage({
             SecretId: this.config.secretId,
             VersionStage: PENDING,
             RemoveFromVersionId: versionId,
@@ -204,7 +210,9 @@ export class AwsSecretsManagerStore implements SecretStore {
   private async readStage(stage: string): Promise<SecretVersion | null> {
     let out: GetSecretValueCommandOutput;
     try {
-      out = await this.client.getSecretValue({ SecretId: this.config.secretId, VersionStage: stage });
+      out = await (
+        await this.secretsManager()
+      ).getSecretValue({ SecretId: this.config.secretId, VersionStage: stage });
     } catch (err) {
       // No version carries this stage (no AWSPREVIOUS yet, a secret created without a value). AWS
       // says "secret value for staging label"; moto says "can't find the specified secret" for

@@ -7,10 +7,9 @@
  * than stored as something else.
  */
 import { z } from 'zod';
-import type { InfisicalDestinationConfig } from '../config/schema.js';
-import { resolveSecretRef, type SecretRefDeps } from '../config/secret-ref.js';
-import { DestinationApprovalPendingError, DestinationAuthError, DestinationError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
+import { DestinationApprovalPendingError, DestinationAuthError, DestinationError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
 import {
   httpContext,
   requestJson,
@@ -18,8 +17,10 @@ import {
   type FetchLike,
   type HttpContext,
   type JsonResponse,
-} from './http-json.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+} from '../http-json.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { infisicalDestinationLabel } from './label.js';
+import type { InfisicalDestinationConfig } from './schema.js';
 
 export interface InfisicalStoreDeps extends SecretRefDeps {
   /** @default globalThis.fetch */
@@ -63,12 +64,6 @@ interface Session {
   ttlMs: number;
 }
 
-/** `infisical:<projectId>/<environment><secretPath>#<secretName>` */
-export function describeInfisicalDestination(config: InfisicalDestinationConfig): string {
-  const secretPath = config.secretPath.endsWith('/') ? config.secretPath : `${config.secretPath}/`;
-  return `infisical:${config.projectId}/${config.environment}${secretPath}#${config.secretName}`;
-}
-
 export class InfisicalSecretStore implements SecretStore {
   readonly description: string;
   private readonly http: HttpContext;
@@ -79,7 +74,7 @@ export class InfisicalSecretStore implements SecretStore {
     private readonly config: InfisicalDestinationConfig,
     private readonly deps: InfisicalStoreDeps = {},
   ) {
-    this.description = describeInfisicalDestination(config);
+    this.description = infisicalDestinationLabel(config);
     this.now = deps.now ?? Date.now;
     this.http = httpContext(this.description, 'Infisical', 'siteUrl', deps);
   }

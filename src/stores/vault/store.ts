@@ -7,10 +7,9 @@
  * was lost; anything else is someone else's change, reported as a conflict.
  */
 import { z } from 'zod';
-import type { VaultDestinationConfig } from '../config/schema.js';
-import { resolveSecretRef, type SecretRefDeps } from '../config/secret-ref.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
+import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
 import {
   httpContext,
   requestJson,
@@ -18,8 +17,10 @@ import {
   type FetchLike,
   type HttpContext,
   type JsonResponse,
-} from './http-json.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+} from '../http-json.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { trimSlashes, vaultDestinationLabel } from './label.js';
+import type { VaultDestinationConfig } from './schema.js';
 
 export interface VaultStoreDeps extends SecretRefDeps {
   /** @default globalThis.fetch */
@@ -64,12 +65,6 @@ interface CachedToken {
   renewAfter: number;
 }
 
-/** `vault:<mount>/<path>#<field>` */
-export function describeVaultDestination(config: VaultDestinationConfig): string {
-  const namespace = config.namespace ? `${config.namespace.replace(/\/+$/, '')}/` : '';
-  return `vault:${namespace}${trimSlashes(config.mount)}/${trimSlashes(config.path)}#${config.field}`;
-}
-
 export class VaultSecretStore implements SecretStore {
   readonly description: string;
   private readonly http: HttpContext;
@@ -80,7 +75,7 @@ export class VaultSecretStore implements SecretStore {
     private readonly config: VaultDestinationConfig,
     private readonly deps: VaultStoreDeps = {},
   ) {
-    this.description = describeVaultDestination(config);
+    this.description = vaultDestinationLabel(config);
     this.now = deps.now ?? Date.now;
     this.http = httpContext(this.description, 'Vault', 'address', deps);
   }
@@ -258,10 +253,6 @@ export class VaultSecretStore implements SecretStore {
       `unexpected ${what} response from Vault; is mount "${this.config.mount}" a KV version 2 engine?`,
     );
   }
-}
-
-function trimSlashes(s: string): string {
-  return s.replace(/^\/+|\/+$/g, '');
 }
 
 function encodePath(s: string): string {

@@ -9,10 +9,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { FileDestinationConfig } from '../config/schema.js';
-import { DestinationAuthError, DestinationError } from '../errors.js';
-import { readDotenvValue, setDotenvValue } from './dotenv-format.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from './secret-store.js';
+import { DestinationAuthError, DestinationError } from '../../errors.js';
+import { readDotenvValue, setDotenvValue } from '../dotenv-format.js';
+import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { fileDestinationLabel } from './label.js';
+import type { FileDestinationConfig } from './schema.js';
 
 export interface FileStoreDeps {
   /** Folder that relative paths resolve from. @default process.cwd() */
@@ -40,10 +41,11 @@ export class FileSecretStore implements SecretStore {
   private readonly field: string;
 
   constructor(config: FileDestinationConfig, deps: FileStoreDeps = {}) {
-    this.path = path.resolve(deps.cwd ?? process.cwd(), config.path);
+    const cwd = deps.cwd ?? process.cwd();
+    this.path = path.resolve(cwd, config.path);
     this.format = config.format;
     this.field = config.field;
-    this.description = describeFileDestination(config, deps.cwd);
+    this.description = fileDestinationLabel(config, { cwd });
   }
 
   /** Sibling file holding the content before the last change. */
@@ -229,9 +231,4 @@ async function syncFolder(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-/** `file:/abs/path#FIELD` */
-export function describeFileDestination(config: FileDestinationConfig, cwd: string = process.cwd()): string {
-  return `file:${path.resolve(cwd, config.path)}#${config.field}`;
 }

@@ -1,0 +1,57 @@
+/**
+ * The field schemas the whole config shares: durations, variable names, service URLs, paths and
+ * credential references. The rotation schema and every destination's schema
+ * (src/stores/<type>/schema.ts) build on them, so each rule is written once.
+ *
+ * No Node built-ins: the workflow imports the config schema.
+ */
+import { z } from 'zod';
+import { workerOwnVariableProblem } from '../policy/env-name-rules.js';
+import { pathProblem } from '../policy/path-rules.js';
+import { serviceUrlProblem } from '../policy/url-rules.js';
+import { DURATION_PATTERN, tryParseDuration } from './duration.js';
+
+/** A variable name: letters, digits and `_`, no leading digit. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Adds the issue `problem` finds, if any (one message per rule, written where the rule lives). */
+export function rule(problem: (value: string) => string | undefined) {
+  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+}
+
+export const durationString = z
+  .string()
+  .regex(DURATION_PATTERN, 'expected a duration such as 24h, 30m, 1h30m or 0s')
+  .refine((s) => !DURATION_PATTERN.test(s) || tryParseDuration(s) !== undefined, 'duration is too large');
+
+export const envVarName = z
+  .string()
+  .regex(ENV_NAME, 'expected the NAME of an environment variable (letters, digits, _), not a secret')
+  // Never the worker's own secrets (codec keyring, Temporal API key), whatever the worker policy says.
+  .superRefine(rule((name) => (ENV_NAME.test(name) ? workerOwnVariableProblem(name) : undefined)));
+
+/**
+ * A URL the worker sends credentials to: https (http only to a loopback host), no user:pass@, no
+ * query or fragment. Which hosts are allowed at all is the worker policy's decision.
+ */
+export const serviceUrl = z
+  .url()
+  .superRefine(rule((url) => (URL.canParse(url) ? serviceUrlProblem(url) : undefined)));
+
+/** A path the worker reads or writes, in normal form (no `.`, `..` or empty segments). */
+export const normalisedPath = z.string().min(1).superRefine(rule(pathProblem));
+
+/** A credential reference: the name of an environment variable or the path of a file, never the value. */
+export const secretRef = z
+  .object({
+    /** Name of the environment variable holding the value. */
+    env: envVarName.optional(),
+    /** Path of a file holding the value (trailing newline ignored). */
+    file: normalisedPath.optional(),
+  })
+  .strict()
+  .refine((r) => (r.env === undefined) !== (r.file === undefined), 'set exactly one of env or file');
+export type SecretRef = z.infer<typeof secretRef>;

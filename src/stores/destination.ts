@@ -1,0 +1,76 @@
+/**
+ * What the rest of the worker knows about one kind of destination, exported by each folder's
+ * `index.ts` and listed once in registry.ts: how to build its store, its label, and what the
+ * worker policy must check before the worker may use it.
+ */
+import type { SecretRefDeps } from '../config/secret-ref.js';
+import type { SecretRef } from '../config/field-schemas.js';
+import type { WorkerPolicyRules } from '../policy/worker-policy-schema.js';
+import type { SecretStore } from './secret-store.js';
+
+/** The worker policy's lists of origins a destination may send credentials to. */
+export type DestinationOriginList = Exclude<keyof WorkerPolicyRules['destinations'], 'fileRoots'>;
+
+/** A URL the destination sends credentials to. */
+export interface OutboundUrl {
+  /** The config field that holds it, e.g. `address`. */
+  field: string;
+  url: string;
+  /** The worker policy list (under `destinations`) that must hold its origin, e.g. `vaultAddresses`. */
+  allowedBy: DestinationOriginList;
+}
+
+/** A credential the destination reads (a variable or a file). */
+export interface CredentialRef {
+  /** The config field that holds the reference, e.g. `auth.token`. */
+  field: string;
+  ref: SecretRef;
+}
+
+/** A file the destination writes, checked against the worker policy's `destinations.fileRoots`. */
+export interface WrittenPath {
+  /** The config field that holds it, e.g. `path`. */
+  field: string;
+  /** As configured; relative paths resolve from the worker's working directory. */
+  path: string;
+}
+
+/** Where a store reads its credentials from: `SecretRefDeps` with the defaults already applied. */
+export interface StoreContext extends SecretRefDeps {
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export interface LabelContext {
+  /**
+   * Folder the worker resolves relative paths from. Without it a relative path is shown as
+   * written (the CLI does not know the worker's working directory).
+   */
+  cwd?: string;
+}
+
+/**
+ * One kind of destination. Methods (not function-valued properties) on purpose: the registry
+ * holds every kind under one type and calls each only with a config of its own `type`.
+ */
+export interface Destination<Config> {
+  /** Builds the store; credentials are resolved at its first request, never here. */
+  createStore(config: Config, context: StoreContext): SecretStore;
+  /**
+   * The secret-free short name used in activity messages, errors and the CLI, e.g.
+   * `vault:team-a/secret/apps/checkout#OPENROUTER_API_KEY`.
+   */
+  label(config: Config, context?: LabelContext): string;
+  /** Every URL the destination sends credentials to (empty when it only uses fixed endpoints). */
+  outboundUrls(config: Config): OutboundUrl[];
+  /** Every credential reference in the config. */
+  credentialRefs(config: Config): CredentialRef[];
+  /** Every file the destination writes. */
+  writtenPaths(config: Config): WrittenPath[];
+}
+
+/** The worker policy hooks of a destination (its `policy.ts`). */
+export type DestinationPolicyHooks<Config> = Pick<
+  Destination<Config>,
+  'outboundUrls' | 'credentialRefs' | 'writtenPaths'
+>;

@@ -1,0 +1,45 @@
+/**
+ * Every destination the worker can write to, one line each: adding a backend is its folder, a
+ * line here, a line in destination-schemas.ts (the config schema's list) and its test. The type of
+ * `destinations` makes the compiler refuse a schema without an entry here, and the reverse.
+ */
+import type { DestinationConfig } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
+import type { Destination, LabelContext } from './destination.js';
+import { fileDestination } from './file/index.js';
+import { infisicalDestination } from './infisical/index.js';
+import { vaultDestination } from './vault/index.js';
+
+type DestinationType = DestinationConfig['type'];
+
+const destinations: { [Type in DestinationType]: Destination<Extract<DestinationConfig, { type: Type }>> } = {
+  file: fileDestination,
+  'aws-secrets-manager': awsSecretsManagerDestination,
+  vault: vaultDestination,
+  infisical: infisicalDestination,
+};
+
+/** The destination kind named `type`, or undefined when no folder implements it. */
+export function findDestination(type: string): Destination<DestinationConfig> | undefined {
+  return Object.hasOwn(destinations, type) ? destinations[type as DestinationType] : undefined;
+}
+
+/**
+ * The destination kind of `config`.
+ * @throws ConfigError when its type is unknown (only a config that skipped the schema can have one).
+ */
+export function destinationOf(config: DestinationConfig): Destination<DestinationConfig> {
+  const destination = findDestination(config.type);
+  if (destination === undefined) {
+    throw new ConfigError(
+      `unknown destination type "${String(config.type)}"; expected one of ${Object.keys(destinations).join(', ')}`,
+    );
+  }
+  return destination;
+}
+
+/** The secret-free short name of a destination, e.g. `vault:secret/apps/x#FIELD`. */
+export function destinationLabel(config: DestinationConfig, context?: LabelContext): string {
+  return destinationOf(config).label(config, context);
+}
