@@ -9,6 +9,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
 import type { EncryptionCodec } from '../../src/codec/encryption-codec.js';
+import { errnoCode } from '../../src/errno.js';
 import { encodingsOf, payloadsIn } from '../../test/support/history-payloads.js';
 
 const KEY_PREFIX = 'sk-or-v1-';
@@ -56,7 +57,7 @@ export async function scanFiles(
     try {
       bytes = await readFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (errnoCode(err) === 'ENOENT') continue;
       throw err;
     }
     filesScanned += 1;

@@ -8,6 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
+import { errnoCode } from '../errno.js';
 import { ConfigFileError, formatConfigPath, type ConfigIssue } from './config-file-error.js';
 import { toConfigIssues } from './config-issues.js';
 import { configSchema, type RotationsConfig } from './schema.js';
@@ -86,7 +87,7 @@ export async function loadConfig(path: string, deps: LoadConfigDeps = {}): Promi
     text = await (deps.readFile ?? readBounded)(path);
   } catch (err) {
     if (err instanceof ConfigFileError) throw err;
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+    const code = errnoCode(err) ?? '';
     const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code || String(err)})`;
     throw new ConfigFileError(path, [{ path: '', message: `the file ${reason}` }]);
   }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { errnoCode } from '../errno.js';
 import { ConfigError, PolicyViolationError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { SecretRef } from './schema.js';
@@ -45,7 +46,7 @@ export function resolveSecretRef(ref: SecretRef, what: string, deps: SecretRefDe
     try {
       value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'error';
+      const code = errnoCode(err) ?? 'error';
       const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
       throw new ConfigError(`file ${file} ${reason}; it must hold ${what}`);
     }

@@ -7,6 +7,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CODEC_KEY_ENV, CODEC_KEY_FILE_ENV, generateKeyringJson } from '../codec/keyring.js';
+import { errnoCode } from '../errno.js';
 
 /** Variables of the Temporal CLI itself that are not connection settings. */
 const KEPT_TEMPORAL_VARIABLES = new Set(['TEMPORAL_CLI_PATH']);
@@ -47,7 +48,7 @@ export async function demoCodecKey(base: NodeJS.ProcessEnv, file: string): Promi
   try {
     await writeFile(file, generateKeyringJson('dev'), { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (errnoCode(err) !== 'EEXIST') throw err;
   }
   await chmod(file, 0o600);
   return { [CODEC_KEY_FILE_ENV]: file };

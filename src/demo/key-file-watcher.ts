@@ -7,6 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode } from '../errno.js';
 import { readDotenvValue } from '../stores/dotenv-format.js';
 
 export interface KeyFileWatcherOptions {
@@ -18,10 +19,6 @@ export interface KeyFileWatcherOptions {
   pollIntervalMs?: number;
   /** Called after the key changed (first read included), with the new key or undefined. */
   onChange?: (key: string | undefined, previous: string | undefined) => void;
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 export class KeyFileWatcher {

@@ -6,6 +6,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { errnoCode } from '../errno.js';
 import { ConfigError } from '../errors.js';
 import type { DemoLog } from './demo-log.js';
 
@@ -32,7 +33,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return errnoCode(err) === 'EPERM';
   }
 }
 
@@ -41,7 +42,7 @@ async function commandMentions(pid: number, text: string): Promise<boolean> {
   try {
     return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(text);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || process.platform !== 'linux';
+    return errnoCode(err) !== 'ENOENT' || process.platform !== 'linux';
   }
 }
 

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { errnoCode } from '../errno.js';
 import { ConfigError } from '../errors.js';
 import type { EmulatedKey } from './key-store.js';
 
@@ -44,10 +45,6 @@ const savedKeySchema = z.object({
 });
 
 const stateFileSchema = z.object({ version: z.literal(1), keys: z.array(savedKeySchema) });
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
 
 /** The keys saved in `file`, or `undefined` when there is no such file yet. */
 export async function readEmulatorState(file: string): Promise<EmulatedKey[] | undefined> {

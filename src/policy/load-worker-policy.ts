@@ -8,6 +8,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigFileError } from '../config/config-file-error.js';
 import { toConfigIssues } from '../config/config-issues.js';
+import { errnoCode } from '../errno.js';
 import { workerPolicySchema, type WorkerPolicy } from './worker-policy-schema.js';
 
 /** The environment variable that names the policy file. */
@@ -82,7 +83,7 @@ export async function loadWorkerPolicyFile(file: string): Promise<WorkerPolicy> 
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+    const code = errnoCode(err) ?? '';
     const reason = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code || String(err)})`;
     throw new ConfigFileError(file, [{ path: '', message: `the worker policy file ${reason}` }]);
   }
