@@ -4,8 +4,8 @@
  * Nothing is built for a rotation the worker policy refuses: the activities check it first, and
  * these builders check it again, so a credential never reaches a client the policy did not allow.
  */
-import { readFileSync } from 'node:fs';
 import type { SecretSealer } from '../codec/secret-sealer.js';
+import { readEnvOrFile } from '../config/env-or-file.js';
 import type { RotationConfig } from '../config/schema.js';
 import { ConfigError, PolicyViolationError } from '../errors.js';
 import { OpenRouterClient } from '../openrouter/client.js';
@@ -15,7 +15,6 @@ import {
   secretRefViolation,
 } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
-import { registerSecret } from '../redact.js';
 import { createSecretStore } from '../stores/create-secret-store.js';
 import type { SecretStore } from '../stores/secret-store.js';
 import type { ActivityDependencies } from './dependencies.js';
@@ -44,22 +43,11 @@ export function managementKeyFromEnvironment(
   if (refused !== undefined) {
     throw new PolicyViolationError(`${policy.name} refuses the management key variable: ${refused}`);
   }
-  let key = env[name]?.trim();
-  const file = env[`${name}_FILE`];
-  if (!key && file) {
-    try {
-      key = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(
-        `cannot read the management key file ${name}_FILE=${file} (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-  }
+  const key = readEnvOrFile(name, env, 'the OpenRouter management key');
   if (!key) {
     throw new ConfigError(`the worker's environment has no management key: set ${name} (or ${name}_FILE)`);
   }
-  registerSecret(key);
-  return key;
+  return key.value;
 }
 
 export function createDefaultDependencies(options: DefaultDependencyOptions): ActivityDependencies {

@@ -15,6 +15,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { readEnvOrFile } from '../config/env-or-file.js';
+import { errnoCode } from '../errno.js';
 import { ConfigError } from '../errors.js';
 
 export interface Keyring {
@@ -77,26 +79,17 @@ export interface LoadKeyringOptions {
 
 export async function loadKeyring(options: LoadKeyringOptions = {}): Promise<Keyring> {
   const env = options.env ?? process.env;
-  const inline = env[CODEC_KEY_ENV];
-  if (inline) return parseKeyring(inline, CODEC_KEY_ENV);
-  const file = env[CODEC_KEY_FILE_ENV];
-  if (file) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(
-        `${CODEC_KEY_FILE_ENV}=${file}: cannot read (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-    return parseKeyring(text, file);
-  }
+  const configured = readEnvOrFile(CODEC_KEY_ENV, env, 'the payload codec keyring');
+  if (configured) return parseKeyring(configured.value, configured.source);
+  // An empty keyring file is a broken mount, not "no key configured": never fall back to a dev key.
+  const file = env[CODEC_KEY_FILE_ENV]?.trim();
+  if (file) throw new ConfigError(`${CODEC_KEY_FILE_ENV}=${file}: the file is empty; put the keyring in it`);
   const devPath = resolve(options.cwd ?? process.cwd(), DEV_KEYRING_PATH);
   if (!options.allowDevKey) {
     try {
       return parseKeyring(await readFile(devPath, 'utf8'), devPath);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if (errnoCode(err) !== 'ENOENT') throw err;
     }
     throw new ConfigError(
       `no payload codec key: set ${CODEC_KEY_ENV} or ${CODEC_KEY_FILE_ENV} (see docs/operations.md); ` +
@@ -117,14 +110,14 @@ async function loadOrCreateDevKeyring(path: string): Promise<Keyring> {
   try {
     return parseKeyring(await readFile(path, 'utf8'), path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (errnoCode(err) !== 'ENOENT') throw err;
   }
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   try {
     await writeFile(path, generateKeyringJson('dev'), { mode: 0o600, flag: 'wx' });
   } catch (err) {
     // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (errnoCode(err) !== 'EEXIST') throw err;
   }
   await chmod(path, 0o600);
   return parseKeyring(await readFile(path, 'utf8'), path);
