@@ -1,6 +1,7 @@
 /** `key-rotator codec-server`: serves the payload codec to the Temporal Web UI until SIGINT/SIGTERM. */
-import { readFile } from 'node:fs/promises';
+import { readEnvOrFile } from '../config/env-or-file.js';
 import { ConfigError } from '../errors.js';
+import { runUntilSignal, whenAborted } from '../run-until-signal.js';
 import { EncryptionCodec } from './encryption-codec.js';
 import { loadKeyring } from './keyring.js';
 import { startCodecServer } from './codec-server.js';
@@ -14,21 +15,12 @@ export interface CodecServerCommandOptions {
    */
   uiOrigin?: string;
   env?: NodeJS.ProcessEnv;
+  /** Stops the server when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
+  signal?: AbortSignal;
 }
 
-/** The bearer token from KEY_ROTATOR_CODEC_SERVER_TOKEN or the file in KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE. */
-async function codecServerToken(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (env.KEY_ROTATOR_CODEC_SERVER_TOKEN) return env.KEY_ROTATOR_CODEC_SERVER_TOKEN;
-  const file = env.KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE;
-  if (!file) return undefined;
-  try {
-    return (await readFile(file, 'utf8')).trim() || undefined;
-  } catch (err) {
-    throw new ConfigError(
-      `KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE=${file}: cannot read (${(err as NodeJS.ErrnoException).code})`,
-    );
-  }
-}
+/** The environment variable holding the bearer token (or, with `_FILE`, the file that holds it). */
+export const CODEC_SERVER_TOKEN_ENV = 'KEY_ROTATOR_CODEC_SERVER_TOKEN';
 
 export async function runCodecServerCommand(options: CodecServerCommandOptions): Promise<void> {
   const env = options.env ?? process.env;
@@ -45,7 +37,7 @@ export async function runCodecServerCommand(options: CodecServerCommandOptions):
     .filter(Boolean);
   // Display only: /decode shows a payload we did not encrypt as it is, instead of failing the page.
   const codec = new EncryptionCodec(await loadKeyring({ env }), { foreignPayloads: 'show' });
-  const authToken = await codecServerToken(env);
+  const authToken = readEnvOrFile(CODEC_SERVER_TOKEN_ENV, env, 'the codec server bearer token')?.value;
   const server = await startCodecServer({
     codec,
     port: options.port,
@@ -56,10 +48,11 @@ export async function runCodecServerCommand(options: CodecServerCommandOptions):
   console.log(
     `codec server listening on ${server.url} (POST /decode${authToken ? ' and /encode, with the bearer token' : '; /encode needs a token'})`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await server.close();
+  await runUntilSignal(
+    async (signal) => {
+      await whenAborted(signal);
+      await server.close();
+    },
+    { signal: options.signal },
+  );
 }

@@ -5,7 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { errnoCode } from '../errno.js';
 import { ConfigError } from '../errors.js';
+import { runUntilSignal, whenAborted } from '../run-until-signal.js';
 import { generateOpenRouterKey } from './key-store.js';
 import { startEmulator } from './server.js';
 
@@ -16,10 +18,8 @@ export interface EmulatorCommandOptions {
   managementKeyFile?: string;
   /** Keeps the keys (never their secrets) in this file across restarts; see `EmulatorOptions.stateFile`. */
   stateFile?: string;
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+  /** Stops the emulator when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
+  signal?: AbortSignal;
 }
 
 /** Reads the management key from `file`, or creates the file (0600) with a generated key. */
@@ -38,7 +38,7 @@ export async function loadOrCreateManagementKey(file: string): Promise<string> {
   return key;
 }
 
-/** Starts the emulator and resolves once a signal has stopped it. */
+/** Starts the emulator and resolves once it has been stopped (see `signal`). */
 export async function runEmulatorCommand(opts: EmulatorCommandOptions): Promise<void> {
   const managementKey = opts.managementKeyFile
     ? await loadOrCreateManagementKey(opts.managementKeyFile)
@@ -54,14 +54,11 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions): Promise<
     console.error('No --management-key-file given: the generated management key is not shown anywhere.');
   }
 
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  await emulator.stop();
+  await runUntilSignal(
+    async (signal) => {
+      await whenAborted(signal);
+      await emulator.stop();
+    },
+    { signal: opts.signal },
+  );
 }
