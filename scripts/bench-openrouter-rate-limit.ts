@@ -25,6 +25,7 @@ import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 import { startEmulator, type RequestLogEntry } from '../src/emulator/server.js';
 import { workerPolicyFromRules } from '../src/policy/load-worker-policy.js';
 import { createRotationWorkers, WORKFLOWS_PATH } from '../src/rotation-worker.js';
+import { rotationWorkflow } from '../src/workflows/index.js';
 import { rotationNameKey, rotationWorkflowId } from '../src/workflows/messages.js';
 
 const ROTATIONS = Number(process.argv[2] ?? 12);
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
       await workers.runUntil(async () => {
         const handles = await Promise.all(
           rotations.map((rotation) =>
-            client.workflow.start('rotationWorkflow', {
+            client.workflow.start(rotationWorkflow, {
               taskQueue,
               workflowId: rotationWorkflowId(rotation.name),
               args: [{ rotation }],

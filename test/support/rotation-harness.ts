@@ -24,8 +24,8 @@ import {
   type RotationWorkers,
 } from '../../src/rotation-worker.js';
 import type { WorkerPolicy } from '../../src/policy/worker-policy-schema.js';
+import { rotationWorkflow } from '../../src/workflows/index.js';
 import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';
-import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { mergeAllowances, policyFor, writePolicyFile, type PolicyAllowances } from './worker-policy.js';
 
 export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';
@@ -170,7 +170,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
       });
     },
     startRotation(rotation, options = {}) {
-      return client.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
+      return client.workflow.start(rotationWorkflow, {
         taskQueue,
         workflowId: rotationWorkflowId(rotation.name),
         args: [{ rotation, options }],

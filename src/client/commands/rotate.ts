@@ -13,12 +13,13 @@ import {
   type RotationInput,
   type RotationResult,
 } from '../../workflows/messages.js';
+import { rotationWorkflow } from '../../workflows/index.js';
 import type { CliContext } from '../cli-context.js';
 import { RotationFailedError } from '../cli-errors.js';
 import { formatElapsed, formatUtc } from '../output/format-time.js';
 import { followRotation } from '../rotations/rotation-progress.js';
 import { appliedRotation, rotationFromFile } from '../rotations/rotation-snapshot.js';
-import { ROTATION_WORKFLOW_TYPE, rotationTaskQueue } from '../workflow-names.js';
+import { rotationTaskQueue } from '../workflow-names.js';
 import { checkRotationName, durationArgument } from './arguments.js';
 
 interface RotateOptions {
@@ -91,7 +92,7 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
       const workflowId = rotationWorkflowId(name);
       let handle;
       try {
-        handle = await client.workflow.start(ROTATION_WORKFLOW_TYPE, {
+        handle = await client.workflow.start(rotationWorkflow, {
           workflowId,
           taskQueue: rotationTaskQueue(ctx.env),
           args: [input],

@@ -10,7 +10,6 @@ import {
   type ScheduleOptions,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
 import type { RotationConfig } from '../../config/schema.js';
 import { parseWallTime } from '../../config/zoned-time.js';
 import {
@@ -19,7 +18,7 @@ import {
   rotationScheduleId,
   type RotationInput,
 } from '../../workflows/messages.js';
-import { SCHEDULED_ROTATION_WORKFLOW_TYPE } from '../workflow-names.js';
+import { scheduledRotationWorkflow } from '../../workflows/index.js';
 
 /** At most one late run after the server (or the schedule) was down: later catch-ups are dropped. */
 export const CATCHUP_WINDOW_MS = 86_400_000;
@@ -39,7 +38,9 @@ export function scheduledRotationInput(rotation: RotationConfig): RotationInput 
   return { rotation, options: { reason: 'scheduled', onlyIfDue: true } };
 }
 
-export type RotationScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<Workflow>>;
+export type RotationScheduleOptions = ScheduleOptions<
+  ScheduleOptionsStartWorkflowAction<typeof scheduledRotationWorkflow>
+>;
 
 /** The full schedule options for `rotation` on `taskQueue`; `paused` overrides `!enabled`. */
 export function rotationScheduleOptions(
@@ -56,7 +57,7 @@ export function rotationScheduleOptions(
     spec: { calendars: [{ hour, minute }], timezone: rotation.schedule.timezone },
     action: {
       type: 'startWorkflow',
-      workflowType: SCHEDULED_ROTATION_WORKFLOW_TYPE,
+      workflowType: scheduledRotationWorkflow,
       workflowId: scheduledRunWorkflowId(rotation.name),
       taskQueue,
       args: [scheduledRotationInput(rotation)],

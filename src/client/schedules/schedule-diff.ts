@@ -4,6 +4,7 @@
  * that was changed on the schedule by hand (spec, policies, action, state).
  */
 import type { ScheduleDescription } from '@temporalio/client';
+import { extractWorkflowType } from '@temporalio/common';
 import type { RotationInput } from '../../workflows/messages.js';
 import { rotationNameKey, rotationReasonKey } from '../../workflows/messages.js';
 import { deepDiff, type FieldChange } from './deep-diff.js';
@@ -78,7 +79,7 @@ export function diffSchedule(desired: RotationScheduleOptions, current: Schedule
         rotationReason: attributesHas(rotationReasonKey),
       },
       {
-        workflowType: desired.action.workflowType,
+        workflowType: extractWorkflowType(desired.action.workflowType),
         workflowId: desired.action.workflowId,
         taskQueue: desired.action.taskQueue,
         rotationName: desiredInput.rotation.name,
