@@ -4,7 +4,8 @@
  *
  * Environment:
  * - Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and
- *   profiles, as every Temporal tool reads them (@temporalio/envconfig). @default 127.0.0.1:7233
+ *   profiles, as every Temporal tool reads them. @default DEFAULT_TEMPORAL_ADDRESS (src/temporal-connection.ts)
+ * - KEY_ROTATOR_CONNECT_TIMEOUT: how long to wait for Temporal at start-up, e.g. 5m. @default 60s
  * - KEY_ROTATOR_CODEC_KEY / KEY_ROTATOR_CODEC_KEY_FILE: payload codec keyring (required, except
  *   for the local dev keyring, see src/codec/keyring.ts).
  * - KEY_ROTATOR_OPENROUTER_RPS: OpenRouter calls per second across the task queue. @default 5
@@ -13,21 +14,29 @@
  * - KEY_ROTATOR_METRICS_ADDRESS: host:port for Prometheus metrics, e.g. 0.0.0.0:9464.
  * - KEY_ROTATOR_POLICY: the worker policy file (what rotations may do with this worker's
  *   credentials, see src/policy/); `--policy` wins over it. @default the default policy
+ * - Worker Versioning (see src/worker-deployment.ts and docs/operations.md):
+ *   KEY_ROTATOR_WORKER_VERSIONING (`false` = an unversioned worker) @default true;
+ *   KEY_ROTATOR_DEPLOYMENT_NAME @default "key-rotator";
+ *   KEY_ROTATOR_BUILD_ID @default `<package.json version>-<sha256 of the workflow bundle>`;
+ *   KEY_ROTATOR_SET_CURRENT_VERSION (`false` for a staged roll-out) @default true.
  * - The management keys: the variables the rotations' `managementKeyEnv` name (or `<NAME>_FILE`).
  */
-import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
+import { Runtime } from '@temporalio/worker';
 import { createDefaultDependencies } from './activities/default-dependencies.js';
 import { loadKeyring } from './codec/keyring.js';
 import { createRotatorDataConverter } from './codec/data-converter.js';
 import { SecretSealer } from './codec/secret-sealer.js';
 import { ConfigError } from './errors.js';
 import { describeWorkerPolicy, loadWorkerPolicy } from './policy/load-worker-policy.js';
-import { createRotationWorkers } from './rotation-worker.js';
+import { createRotationWorkers, type RotationWorkerOptions } from './rotation-worker.js';
+import { runUntilSignal } from './run-until-signal.js';
+import { connectTimeoutFrom, connectWorker, temporalSettings } from './temporal-connection.js';
+import { DEFAULT_DEPLOYMENT_NAME } from './worker-deployment.js';
 import { ROTATION_TASK_QUEUE } from './workflows/messages.js';
 
 export interface RunWorkerOptions {
-  /** Stops the worker gracefully when aborted. */
+  /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
   signal?: AbortSignal;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
@@ -46,32 +55,59 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
-export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name}=${env[name]}: expected true or false`);
+}
+
+/** The version in package.json: it prefixes the derived build id. */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  const version: unknown = (JSON.parse(text) as { version?: unknown }).version;
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+/** The Worker Deployment this worker joins, or undefined for an unversioned worker. */
+async function versioningFrom(env: NodeJS.ProcessEnv): Promise<RotationWorkerOptions['versioning']> {
+  if (!flag(env, 'KEY_ROTATOR_WORKER_VERSIONING', true)) return undefined;
+  const setCurrent = flag(env, 'KEY_ROTATOR_SET_CURRENT_VERSION', true);
+  const buildId = env.KEY_ROTATOR_BUILD_ID?.trim();
+  return {
+    deploymentName: env.KEY_ROTATOR_DEPLOYMENT_NAME?.trim() || DEFAULT_DEPLOYMENT_NAME,
+    ...(buildId ? { buildId } : { packageVersion: await packageVersion() }),
+    setCurrent,
+  };
+}
+
+export function runWorker(options: RunWorkerOptions = {}): Promise<void> {
+  return runUntilSignal((signal) => serveRotations(signal, options), { signal: options.signal });
+}
+
+async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): Promise<void> {
   const env = options.env ?? process.env;
-  // First: a bad policy stops the worker before it connects anywhere.
+  // First: a bad policy or setting stops the worker before it connects anywhere.
   const policy = await loadWorkerPolicy({ file: options.policyFile, env });
   console.log(`key-rotator ${describeWorkerPolicy(policy)}`);
   const openRouterRequestsPerSecond = positiveNumber(env, 'KEY_ROTATOR_OPENROUTER_RPS', 5);
+  const settings = temporalSettings(env);
+  const connectTimeoutMs = connectTimeoutFrom(env);
+  const versioning = await versioningFrom(env);
   const metricsAddress = env.KEY_ROTATOR_METRICS_ADDRESS;
   if (metricsAddress) {
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
   }
   const keyring = await loadKeyring({ env, allowDevKey: options.allowDevKey });
   const dataConverter = await createRotatorDataConverter({ keyring });
-  const { connectionOptions, namespace } = loadClientConnectConfig({
-    overrideEnvVars: Object.fromEntries(
-      Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
-    ),
-  });
-  const connection = await NativeConnection.connect({
-    ...connectionOptions,
-    address: connectionOptions.address ?? '127.0.0.1:7233',
-  });
+  const connection = await connectWorker(settings, { timeoutMs: connectTimeoutMs, signal });
+  if (!connection) return; // stopped while waiting for Temporal
   const taskQueue = env.KEY_ROTATOR_TASK_QUEUE || ROTATION_TASK_QUEUE;
   try {
     const workers = await createRotationWorkers({
       connection,
-      namespace: namespace ?? 'default',
+      namespace: settings.namespace,
       taskQueue,
       dataConverter,
       dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env, policy }),
@@ -79,12 +115,17 @@ export async function runWorker(options: RunWorkerOptions = {}): Promise<void> {
       ...(env.KEY_ROTATOR_WORKFLOW_BUNDLE
         ? { workflowBundle: { codePath: env.KEY_ROTATOR_WORKFLOW_BUNDLE } }
         : {}),
+      versioning,
     });
-    if (options.signal?.aborted) return;
-    options.signal?.addEventListener('abort', () => workers.shutdown(), { once: true });
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => workers.shutdown(), { once: true });
+    const version = workers.deployment
+      ? `worker deployment ${workers.deployment.deploymentName} build ${workers.deployment.buildId}` +
+        (versioning?.setCurrent ? ' (becomes current)' : ' (not made current)')
+      : 'unversioned';
     console.log(
-      `key-rotator worker polling task queue ${taskQueue} on ${connectionOptions.address ?? '127.0.0.1:7233'}` +
-        ` (namespace ${namespace ?? 'default'}, OpenRouter ≤ ${openRouterRequestsPerSecond} req/s` +
+      `key-rotator worker polling task queue ${taskQueue} on ${settings.address}` +
+        ` (namespace ${settings.namespace}, ${version}, OpenRouter ≤ ${openRouterRequestsPerSecond} req/s` +
         `${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''})`,
     );
     await workers.run();

@@ -11,9 +11,6 @@ export const EXIT_BAD_INPUT = 2;
 /** The command line asked for something that cannot be done as asked (bad argument, unknown name). */
 export class UsageError extends RotatorError {}
 
-/** Temporal cannot be reached; retrying later, or pointing TEMPORAL_ADDRESS elsewhere, can help. */
-export class TemporalUnavailableError extends RotatorError {}
-
 /** A rotation ran and failed; its own message says what happened. */
 export class RotationFailedError extends RotatorError {}
 

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { RotatorError } from '../errors.js';
 import { redact } from '../redact.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection.js';
 import { createCliContext, type CliContext, type CliIo } from './cli-context.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './cli-errors.js';
 import { registerApplyCommand } from './commands/apply.js';
@@ -30,7 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   program.addHelpText(
     'after',
-    '\nTemporal connection: TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n' +
+    `\nTemporal connection: TEMPORAL_ADDRESS (default ${DEFAULT_TEMPORAL_ADDRESS}), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n` +
       'TLS settings and profiles as in every Temporal tool. Payload codec key: KEY_ROTATOR_CODEC_KEY or\n' +
       'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input (nothing was changed).',
   );

@@ -13,15 +13,6 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { policy?: string }) => {
       // Loaded only here: the worker pulls in the native bridge and the workflow bundler.
       const { runWorker } = await import('../../worker.js');
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await runWorker({ signal: controller.signal, env: ctx.env, policyFile: options.policy });
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      await runWorker({ env: ctx.env, policyFile: options.policy });
     });
 }
