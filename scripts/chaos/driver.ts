@@ -23,13 +23,13 @@ import { chaosCommand, type ChaosOptions } from './chaos-options.js';
 import { startChaosDestinations, VAULT_TOKEN_ENV } from './destinations.js';
 import { emulatorControl, emulatorRequestLog } from './emulator-control.js';
 import { chaosFaultPlan } from './fault-plan.js';
-import { auditEndState } from './final-audit.js';
+import { keepKillingWorker, restartServerOnce } from './disruptions.js';
+import { auditEndState, judgeRotations } from './final-audit.js';
 import { keyRotatorCli } from './key-rotator-cli.js';
 import { startMonitor } from './monitor.js';
 import type { ChaosReport } from './report.js';
 import { runRotations, type RotationRun } from './rotation-runner.js';
 import { MANAGEMENT_KEY_ENV, writeCodecKeyring, writeRotationsFile, writeWorkerPolicy } from './run-files.js';
-import { STREAMS, seededChoices } from './seeded-choices.js';
 import { scanFiles, scanHistories, secretNeedles } from './secret-scan.js';
 import { startChaosTemporalServer } from './temporal-server.js';
 import { Violations } from './violations.js';
@@ -40,16 +40,8 @@ const DAY_MS = 86_400_000;
 /** Settings of ours or of the services we start that must not leak in from the caller's environment. */
 const FOREIGN_SETTINGS = /^(TEMPORAL_|KEY_ROTATOR_|OPENROUTER_|AWS_|VAULT_|BAO_|CHAOS_)/;
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function timestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-/** Waits `ms`, or less once `over()` says the chaos is over. */
-async function pause(ms: number, over: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (!over() && Date.now() < until) await delay(Math.min(250, until - Date.now()));
 }
 
 /** The caller's environment without any setting of ours: children get exactly what the run gives them. */
@@ -208,37 +200,20 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const chaosStart = Date.now();
     let over = false;
     let finished = 0;
-    let serverRestarts = 0;
     log(`chaos begins: ${rotations} rotations over ${keyCount} keys`);
-
-    const killer = (async () => {
-      const choices = seededChoices(seed, STREAMS.killTimer);
-      while (!over) {
-        await pause(choices.between(plan.killPauseMs.min, plan.killPauseMs.max), () => over);
-        if (over) return;
-        await worker.kill();
-        await worker.start().catch((err: unknown) => log(`worker did not come back: ${String(err)}`));
-      }
-    })();
-    const restarter = (async () => {
-      while (!over) {
-        if (
-          finished >= plan.serverRestartAfterRotations ||
-          Date.now() - chaosStart >= plan.serverRestartAtMs
-        ) {
-          log(`restarting the Temporal server (after ${finished} rotations)`);
-          const began = Date.now();
-          await server.restart();
-          serverRestarts += 1;
-          log(`Temporal server back after ${((Date.now() - began) / 1000).toFixed(1)} s`);
-          return;
-        }
-        await delay(250);
-      }
-    })();
+    const killer = keepKillingWorker({ worker, plan, seed, over: () => over, log });
+    const restarter = restartServerOnce({
+      server,
+      plan,
+      chaosStart,
+      finished: () => finished,
+      over: () => over,
+      log,
+    });
 
     const startBy = chaosStart + minutes * 60_000;
     let runs: RotationRun[];
+    let serverRestarts: number;
     try {
       runs = await runRotations({
         client,
@@ -256,7 +231,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       });
     } finally {
       over = true;
-      await Promise.all([killer, restarter]);
+      [, serverRestarts] = await Promise.all([killer, restarter]);
     }
 
     // ── the end state ──────────────────────────────────────────────────────────────────────────
@@ -264,23 +239,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     destinations.setFaultsActive(false);
     await monitor.checkOnce();
     const { heldKeyHashes, ...monitorFigures } = await monitor.stop();
-    const finishedRuns = runs.filter((r) => r.outcome !== 'unfinished' && r.outcome !== 'not-started');
-    if (finishedRuns.length < rotations) {
-      violations.add(
-        'shortfall',
-        `${finishedRuns.length} of ${rotations} rotations finished within ${minutes} min`,
-      );
-    }
-    for (const run of runs) {
-      if (run.outcome === 'not-started')
-        violations.add('rotation-unfinished', `${run.name}: a rotation never started`);
-      else if (run.outcome !== 'succeeded' && run.outcome !== 'unfinished') {
-        violations.add(
-          'rotation-not-succeeded',
-          `${run.name} run ${run.runId?.slice(0, 8)}: ${run.outcome}: ${run.detail ?? ''}`,
-        );
-      }
-    }
+    judgeRotations({ runs, asked: rotations, minutes, violations });
     const state = await control.state();
     const audit = await auditEndState({
       client,

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { EmulatorStateSnapshot } from '../../src/emulator/server.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import type { ChaosDestinations } from './destinations.js';
+import type { RotationRun } from './rotation-runner.js';
 import type { Violations } from './violations.js';
 
 export interface AuditInput {
@@ -26,6 +27,36 @@ export interface AuditFigures {
   liveKeys: number;
   /** Workflows still running at the end. */
   openWorkflows: number;
+}
+
+/**
+ * Every rotation asked for must have finished, and succeeded. (One still running is found by
+ * {@link auditEndState}, which lists the open workflows.)
+ */
+export function judgeRotations(input: {
+  runs: readonly RotationRun[];
+  asked: number;
+  minutes: number;
+  violations: Violations;
+}): void {
+  const { runs, violations } = input;
+  const finished = runs.filter((r) => r.outcome !== 'unfinished' && r.outcome !== 'not-started');
+  if (finished.length < input.asked) {
+    violations.add(
+      'shortfall',
+      `${finished.length} of ${input.asked} rotations finished within ${input.minutes} min`,
+    );
+  }
+  for (const run of runs) {
+    if (run.outcome === 'not-started') {
+      violations.add('rotation-unfinished', `${run.name}: a rotation never started`);
+    } else if (run.outcome !== 'succeeded' && run.outcome !== 'unfinished') {
+      violations.add(
+        'rotation-not-succeeded',
+        `${run.name} run ${run.runId?.slice(0, 8)}: ${run.outcome}: ${run.detail ?? ''}`,
+      );
+    }
+  }
 }
 
 /** Keys the rotations of `name` create are named `<key name> (key-rotator <name> <run>)`. */
