@@ -9,12 +9,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { checkRotationAgainstPolicy } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
-import { ConfigFileError, type ConfigIssue } from './config-file-error.js';
+import type { ConfigIssue } from './config-file-error.js';
 import type { RotationsConfig, SecretRef } from './schema.js';
 
 export interface CheckEnvironmentOptions {
-  /** Names the configuration in the error. @default "configuration" */
-  file?: string;
   /** Folder that relative `file` references resolve from. @default process.cwd() */
   cwd?: string;
   /** Whether a file exists. @default fs.existsSync */
@@ -105,17 +103,4 @@ export function findEnvironmentProblems(
     }
   });
   return issues;
-}
-
-/**
- * Throws when a credential the configuration names is missing here.
- * @throws ConfigFileError with one issue per missing variable or file.
- */
-export function checkEnvironment(
-  config: RotationsConfig,
-  env: Record<string, string | undefined>,
-  options: CheckEnvironmentOptions = {},
-): void {
-  const issues = findEnvironmentProblems(config, env, options);
-  if (issues.length > 0) throw new ConfigFileError(options.file ?? 'configuration', issues);
 }
