@@ -131,11 +131,21 @@ export const rotationNewKeyLabelKey = defineSearchAttributeKey(
 );
 export const rotationReasonKey = defineSearchAttributeKey('RotationReason', SearchAttributeType.KEYWORD);
 
-/** Custom search attributes to register on the server (`temporal server start-dev --search-attribute`). */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
-  RotationName: 'Keyword',
-  RotationStep: 'Keyword',
-  RotationOutcome: 'Keyword',
-  RotationNewKeyLabel: 'Keyword',
-  RotationReason: 'Keyword',
-};
+/** Every custom search attribute a rotation sets (all Keyword, as the type says). */
+const rotationSearchAttributeKeys: (typeof rotationNameKey)[] = [
+  rotationNameKey,
+  rotationStepKey,
+  rotationOutcomeKey,
+  rotationNewKeyLabelKey,
+  rotationReasonKey,
+];
+
+/**
+ * The custom search attributes the server must have registered: name → type as the `temporal` CLI
+ * spells it (`--search-attribute RotationName=Keyword`), the names taken from the keys above. The
+ * dev server set-up and the tests register these; test/deployment-files.test.ts checks that
+ * deploy/temporal/create-namespace.sh and docs/operations.md list the same.
+ */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, 'Keyword'>> = Object.fromEntries(
+  rotationSearchAttributeKeys.map((key) => [key.name, 'Keyword']),
+);
