@@ -2,14 +2,23 @@
  * `key-rotator apply` through the real binary refuses, with exit 2 and nothing created, every
  * rotation that would send a credential somewhere it must never go (static rules, whatever the
  * worker policy says), and with a worker policy (--policy or KEY_ROTATOR_POLICY) every rotation
- * that policy's worker would refuse.
+ * that policy's worker would refuse. `key-rotator worker` says which policy it runs, and refuses
+ * to start on a bad one.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectCliTestClient, runKeyRotator, scheduleExists, uniqueName } from './support/cli.js';
+import {
+  cliEnvironment,
+  connectCliTestClient,
+  KEY_ROTATOR_BIN,
+  runKeyRotator,
+  scheduleExists,
+  uniqueName,
+} from './support/cli.js';
 
 /** A valid rotation; the tests put one bad value into it. */
 function rotationsYaml(name: string, patch: (yaml: string) => string = (y) => y): string {
@@ -258,5 +267,57 @@ describe('apply with a worker policy', () => {
       ),
     );
     expect(await scheduleExists(client, name)).toBe(false);
+  });
+});
+
+describe('key-rotator worker and its policy', () => {
+  it('refuses to start on a bad policy file: exit 2, naming the file and the field', async () => {
+    const policy = path.join(dir, 'bad-worker-policy.yaml');
+    await writeFile(policy, 'credentials:\n  envs: [KEY_ROTATOR_CODEC_KEY]\n');
+    const run = await runKeyRotator(['worker', '--policy', policy], {
+      env: { KEY_ROTATOR_TASK_QUEUE: uniqueName('never-polled') },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${policy}: 1 problem\n  credentials.envs[0] (line 2:10): KEY_ROTATOR_CODEC_KEY is one of the worker's own variables`,
+    );
+    expect(run.stdout).not.toContain('polling');
+  });
+
+  it('prints one line naming the policy it runs, from KEY_ROTATOR_POLICY or the default', async () => {
+    const policy = path.join(dir, 'worker-policy.yaml');
+    await writeFile(policy, 'version: 1\n');
+    const startUpOf = (env: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [KEY_ROTATOR_BIN, 'worker'], {
+          env: cliEnvironment({ KEY_ROTATOR_TASK_QUEUE: uniqueName('startup-line'), ...env }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`the worker did not start polling: ${output}`));
+        }, 60_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('worker polling')) {
+            clearTimeout(timer);
+            child.kill('SIGKILL');
+            resolve(output);
+          }
+        });
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      });
+
+    const withFile = await startUpOf({ KEY_ROTATOR_POLICY: policy });
+    expect(withFile.split('\n').filter((line) => line.includes('policy'))).toEqual([
+      `key-rotator worker policy: ${policy}`,
+    ]);
+    const withDefault = await startUpOf({});
+    expect(withDefault.split('\n').filter((line) => line.includes('policy'))).toEqual([
+      expect.stringMatching(
+        /^key-rotator default policy: OpenRouter https:\/\/openrouter\.ai\/api\/v1 with OPENROUTER_MANAGEMENT_KEY; /,
+      ),
+    ]);
   });
 });
