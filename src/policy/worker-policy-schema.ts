@@ -6,6 +6,7 @@
  * which is also the policy of a worker started without a policy file.
  */
 import { z } from 'zod';
+import { rule } from '../config/field-schemas.js';
 import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from './env-name-rules.js';
 import { hasNulByte, pathProblem } from './path-rules.js';
 import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
@@ -13,14 +14,6 @@ import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_MANAGEMENT_KEY_ENV = 'OPENROUTER_MANAGEMENT_KEY';
 export const DEFAULT_INFISICAL_SITE_URL = 'https://app.infisical.com';
-
-/** Adds the issue `problem` finds, if any. */
-function rule(problem: (value: string) => string | undefined) {
-  return (value: string, ctx: z.core.$RefinementCtx<string>) => {
-    const message = problem(value);
-    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
-  };
-}
 
 /** The policy holds only http(s) URLs that pass the same rules as the config, in compared form. */
 const baseUrl = z.string().superRefine(rule(serviceUrlProblem)).transform(normaliseBaseUrl);
