@@ -2,7 +2,7 @@
  * Runs the real `key-rotator` binary (node bin/key-rotator.js) against the shared Temporal dev
  * server, and gives tests a client that decodes what the CLI encrypted.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
@@ -78,6 +78,67 @@ export function runKeyRotator(args: string[], options: RunCliOptions = {}): Prom
       },
     );
   });
+}
+
+/** A long-running `key-rotator` command (worker, codec-server, emulator) started by {@link startKeyRotator}. */
+export interface RunningCli {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved as they arrived. */
+  output(): string;
+  /** Resolves once the output matches `pattern`; rejects when the process exits first or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `key-rotator <args>` in the background with {@link cliEnvironment}; kill it when done. */
+export function startKeyRotator(args: string[], options: Omit<RunCliOptions, 'timeoutMs'> = {}): RunningCli {
+  const child = spawn(process.execPath, [KEY_ROTATOR_BIN, ...args], {
+    env: cliEnvironment(options.env),
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+      for (const listener of listeners) listener();
+    }),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForOutput(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(`key-rotator ${args.join(' ')}: no ${pattern} within ${timeoutMs} ms:\n${output}`),
+          );
+        }, timeoutMs);
+        function check() {
+          const match = pattern.exec(output);
+          const ended = child.exitCode !== null || child.signalCode !== null;
+          if (!match && !ended) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (match) resolve(match);
+          else
+            reject(new Error(`key-rotator ${args.join(' ')} exited before printing ${pattern}:\n${output}`));
+        }
+        listeners.add(check);
+        check();
+      });
+    },
+  };
 }
 
 /** Parses the stdout of a `--json` run, with the whole run in the error when it is not JSON. */
