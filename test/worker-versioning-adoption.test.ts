@@ -34,7 +34,7 @@ async function currentBuildId(deploymentName: string): Promise<string | undefine
 }
 
 describe('switching Worker Versioning on', () => {
-  it('moves a rotation started unversioned to the first current version at its next step, pinned there', async () => {
+  it('moves a rotation started unversioned to the first current version at its next step, pinned there, even with an unversioned worker still polling', async () => {
     const deploymentName = `key-rotator-adopt-${randomBytes(3).toString('hex')}`;
     await h.adoptKey(['adopt.env']);
     const unversioned = await h.worker();
@@ -52,15 +52,15 @@ describe('switching Worker Versioning on', () => {
       what: 'the version to become current',
       timeoutMs: 60_000,
     });
-    unversioned.shutdown();
-    await unversionedRun;
 
-    // Its next workflow task goes to the current version, which replays its unversioned history.
+    // Its next workflow task goes to the current version, which replays its unversioned history;
+    // the unversioned worker, still polling, does not get it.
     await rotation.signal(endGraceSignal);
     expect((await rotation.result()).outcome).toBe('succeeded');
     expect(await versioningOf(rotation)).toMatchObject({ buildId: 'first', behavior: PINNED });
+    unversioned.shutdown();
     versioned.shutdown();
-    await versionedRun;
+    await Promise.all([unversionedRun, versionedRun]);
   });
 
   it('a rotation started before any version is current waits, then runs pinned to the version made current', async () => {
