@@ -10,6 +10,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { errnoCode } from '../../src/errno.js';
 import { startMotoServer, type MotoServer } from '../../test/support/moto-server.js';
 import { venvTool } from '../../test/support/net.js';
 import { startOpenBaoServer, type OpenBaoServer } from '../../test/support/openbao-server.js';
@@ -101,7 +102,7 @@ async function readDotenvKey(file: string): Promise<string | undefined> {
     const text = await readFile(file, 'utf8');
     return new RegExp(`^${FIELD}=(.*)$`, 'm').exec(text)?.[1] || undefined;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
 }

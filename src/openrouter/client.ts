@@ -4,6 +4,7 @@
  * environment, bounds every call with a timeout, and never puts a key in an error message.
  */
 import { z } from 'zod';
+import { errnoCode } from '../errno.js';
 import { registerSecret } from '../redact.js';
 import {
   OpenRouterBadRequestError,
@@ -561,8 +562,8 @@ function issuesOf(error: z.ZodError): string {
 function describeNetworkError(err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
   if (cause instanceof Error) {
-    const code = 'code' in cause && typeof cause.code === 'string' ? `${cause.code}: ` : '';
-    return `${code}${cause.message}`;
+    const code = errnoCode(cause);
+    return code ? `${code}: ${cause.message}` : cause.message;
   }
   return String(cause);
 }

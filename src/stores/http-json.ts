@@ -7,6 +7,7 @@
  * would re-send both to whatever address a 307/308 names. So redirects are never followed: a 3xx
  * answer is an error that names the target, and the user points the config at the final address.
  */
+import { errnoCode } from '../errno.js';
 import { DestinationError } from '../errors.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -161,7 +162,7 @@ function networkReason(err: unknown): string {
   // fetch reports "fetch failed" and puts the useful part (ECONNREFUSED…) in `cause`.
   const cause = err instanceof Error ? err.cause : undefined;
   if (cause instanceof Error) {
-    const code = 'code' in cause ? String(cause.code) : '';
+    const code = errnoCode(cause);
     return code ? `${code}: ${cause.message}` : cause.message;
   }
   return err instanceof Error ? err.message : String(err);

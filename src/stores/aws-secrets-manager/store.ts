@@ -21,6 +21,7 @@ import type {
   UpdateSecretVersionStageCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { errnoCode } from '../../errno.js';
 import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import { awsDestinationLabel } from './label.js';
@@ -412,7 +413,7 @@ function httpStatus(err: unknown): number | undefined {
 }
 
 function isNetworkError(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const code = errnoCode(err) ?? '';
   return /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH)$/.test(
     code,
   );

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { errnoCode } from '../../errno.js';
 import { DestinationAuthError, DestinationError } from '../../errors.js';
 import { readDotenvValue, setDotenvValue } from '../dotenv-format.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
@@ -27,10 +28,6 @@ const jsonObject = z.record(z.string(), z.unknown());
 /** First 12 hex characters of the sha256 of the file content: the file's version id. */
 export function fileVersion(content: string): string {
   return createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 12);
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 export class FileSecretStore implements SecretStore {
@@ -154,7 +151,7 @@ export class FileSecretStore implements SecretStore {
           await fs.stat(dir);
           break;
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+          if (errnoCode(err) !== 'ENOENT' || path.dirname(dir) === dir) throw err;
           missing.unshift(dir);
           dir = path.dirname(dir);
         }
@@ -164,7 +161,7 @@ export class FileSecretStore implements SecretStore {
           await fs.mkdir(folder, { mode: DIR_MODE });
         } catch (err) {
           // Another writer made it between our stat and mkdir: fine.
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          if (errnoCode(err) !== 'EEXIST') throw err;
         }
       }
     } catch (err) {
