@@ -155,7 +155,7 @@ describe('key-rotator with a running worker', () => {
     expect(started.code, started.stderr).toBe(0);
 
     const second = await cli('rotate', name);
-    expect(second.code).toBe(1);
+    expect(second.code, 'refused: nothing changed').toBe(2);
     expect(second.stderr).toMatch(
       new RegExp(
         `a rotation of ${name} is already running \\(started .*\\); see \`key-rotator status ${name}\``,
@@ -200,7 +200,7 @@ describe('key-rotator with a running worker', () => {
     const handle = h.client.workflow.getHandle(rotationWorkflowId(name));
     const result = (await handle.result()) as RotationResult;
     const again = await cli('end-grace', name);
-    expect(again.code).toBe(1);
+    expect(again.code, 'nothing to end: nothing changed').toBe(2);
     expect(again.stderr).toContain(`no rotation of ${name} is running`);
     expect(result.outcome).toBe('succeeded');
 

@@ -84,33 +84,22 @@ const BAD_INPUTS: BadInput[] = [
     message: /rotations\[1\]\.name .*duplicate rotation name ".*" \(first used at rotations\[0\]\)/,
   },
   {
-    title: 'the management key variable is not set',
+    title: 'the management key variable is not set (apply --check-env)',
     file: (v) => v,
-    args: apply,
+    args: (file) => ['apply', '-f', file, '--check-env'],
     env: { TEST_MGMT_KEY: undefined },
     message: /rotations\[0\]\.openrouter\.managementKeyEnv: environment variable TEST_MGMT_KEY is not set/,
   },
   {
-    title: 'a destination credential variable is not set',
+    title: 'a destination credential variable is not set (apply --check-env)',
     file: (v) =>
       v.replace(
         '      - type: file',
         '      - type: vault\n        address: http://127.0.0.1:8200\n        path: apps/x\n        auth: { method: token, token: { env: TEST_VAULT_TOKEN } }\n      - type: file',
       ),
-    args: apply,
+    args: (file) => ['apply', '-f', file, '--check-env'],
     message:
       /rotations\[0\]\.destinations\[0\]\.auth\.token\.env: environment variable TEST_VAULT_TOKEN is not set/,
-  },
-  {
-    title: 'an unknown rotation name for rotate',
-    args: (_f, name) => ['rotate', name],
-    message: /no rotation named ".*" has been applied \(there is no schedule rotation-schedule-/,
-  },
-  {
-    title: 'a rotation name that the given file does not define',
-    file: (v) => v,
-    args: (file) => ['rotate', 'not-in-the-file', '-f', file],
-    message: /no rotation named "not-in-the-file" in .*rotations-.*\.yaml \(it defines: /,
   },
   {
     title: 'rotateAt that is not HH:MM',

@@ -1,6 +1,6 @@
 /**
  * The `key-rotator` command line: builds the commander program and turns every way it can end into
- * an exit code (0 ok, 1 failure, 2 bad input, nothing changed). bin/key-rotator.js runs it.
+ * an exit code (the table in cli-errors.ts). bin/key-rotator.js runs it.
  */
 import { Command, CommanderError } from 'commander';
 import { RotatorError } from '../errors.js';
@@ -33,7 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
     'after',
     `\nTemporal connection: TEMPORAL_ADDRESS (default ${DEFAULT_TEMPORAL_ADDRESS}), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n` +
       'TLS settings and profiles as in every Temporal tool. Payload codec key: KEY_ROTATOR_CODEC_KEY or\n' +
-      'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input (nothing was changed).',
+      'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input or refused (nothing was changed), 3 no rotation of that name.',
   );
   registerApplyCommand(program, ctx);
   registerListCommand(program, ctx);

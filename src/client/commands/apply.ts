@@ -1,10 +1,11 @@
 /**
  * `key-rotator apply -f rotations.yaml [--dry-run] [--prune] [--policy FILE]`: makes the schedules
- * match the file. The whole file, the credentials it names and (with a worker policy) what the
- * worker would refuse are checked before anything is read from or written to Temporal; then the
- * plan is printed and carried out (unless --dry-run).
+ * match the file. The whole file and (with a worker policy) what the worker would refuse are checked
+ * before anything is read from or written to Temporal; then the plan is printed and carried out
+ * (unless --dry-run). The credentials the file names (management key, destination credentials) are
+ * read by the worker, not here, so they are only looked for with --check-env (run where the worker runs).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { findEnvironmentProblems, findPolicyProblems } from '../../config/check-environment.js';
 import { ConfigFileError } from '../../config/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
@@ -12,6 +13,7 @@ import { loadWorkerPolicyFile, workerPolicyFile } from '../../policy/load-worker
 import type { CliContext } from '../cli-context.js';
 import { executeApplyPlan, planApply, type PlanAction, type PlanEntry } from '../schedules/apply-plan.js';
 import type { FieldChange } from '../schedules/deep-diff.js';
+import { describeCarryOverSettings } from '../../workflows/carry-over-summary.js';
 import { rotationTaskQueue } from '../workflow-names.js';
 
 interface ApplyOptions {
@@ -19,7 +21,7 @@ interface ApplyOptions {
   dryRun?: boolean;
   prune?: boolean;
   json?: boolean;
-  envCheck: boolean;
+  checkEnv?: boolean;
   policy?: string;
 }
 
@@ -69,9 +71,12 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan, change nothing')
     .option('--prune', 'delete schedules of rotations that are not in the file')
     .option(
-      '--no-env-check',
-      'do not check that the environment variables and files the file names exist here',
+      '--check-env',
+      'also check that the credentials the file names (management key, destination credentials) exist here; ' +
+        'only useful where the worker runs, since the worker reads them, not this command',
     )
+    // The check used to run by default and this turned it off: still accepted so that scripts keep working.
+    .addOption(new Option('--no-env-check').hideHelp())
     .option(
       '--policy <file>',
       "also check the rotations against this worker policy, the worker's limits (default: $KEY_ROTATOR_POLICY)",
@@ -83,7 +88,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       const policy = policyFile === undefined ? undefined : await loadWorkerPolicyFile(policyFile);
       const problems = [
         ...(policy ? findPolicyProblems(config, policy, { cwd: ctx.cwd }) : []),
-        ...(options.envCheck ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policy }) : []),
+        ...(options.checkEnv ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policy }) : []),
       ];
       if (problems.length > 0) throw new ConfigFileError(options.file, problems);
       const { client, address, namespace } = await ctx.temporal();
@@ -95,6 +100,9 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         ctx.out.line(`Plan for ${options.file} (namespace ${namespace} at ${address}):`);
         for (const entry of plan) for (const line of describePlanEntry(entry)) ctx.out.line(line);
         if (plan.length === 0) ctx.out.line('(no rotations in the file and no schedules in Temporal)');
+        if (options.dryRun)
+          for (const r of config.rotations)
+            ctx.out.line(`  ${r.name} carries over: ${describeCarryOverSettings(r)}`);
       }
       if (!options.dryRun && changing.length > 0) await executeApplyPlan(client, plan, taskQueue);
 
@@ -114,6 +122,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
           applied: !options.dryRun,
           summary,
           plan: plan.map(({ action, name, changes, notes }) => ({ action, name, changes, notes })),
+          carryOver: Object.fromEntries(config.rotations.map((r) => [r.name, describeCarryOverSettings(r)])),
         });
       } else if (options.dryRun) {
         ctx.out.line(`Dry run: nothing changed (${changing.length} change(s) pending).`);

@@ -5,9 +5,9 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { RotatorError } from '../../errors.js';
 import { endGraceUpdate, rotationWorkflowId } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
+import { RefusedError } from '../cli-errors.js';
 import { checkRotationName } from './arguments.js';
 
 export function registerEndGraceCommand(program: Command, ctx: CliContext): void {
@@ -27,7 +27,7 @@ export function registerEndGraceCommand(program: Command, ctx: CliContext): void
           if (err instanceof WorkflowNotFoundError) return false;
           throw err;
         });
-      if (!running) throw new RotatorError(`no rotation of ${name} is running; nothing to end`);
+      if (!running) throw new RefusedError(`no rotation of ${name} is running; nothing to end`);
       const status = await handle.executeUpdate(endGraceUpdate);
       if (options.json) ctx.out.json(status);
       else

@@ -12,7 +12,7 @@ import {
   rotationWorkflowId,
 } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
-import { UsageError } from '../cli-errors.js';
+import { RotationNotFoundError } from '../cli-errors.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
 import { PAUSED_BY_OPERATOR_PREFIX } from '../schedules/rotation-schedule.js';
 import { checkRotationName } from './arguments.js';
@@ -80,7 +80,7 @@ async function toggle(
   }
   const signalled = await signalRunning(client, name, direction, reason);
   if (scheduleOutcome === 'none' && !signalled) {
-    throw new UsageError(
+    throw new RotationNotFoundError(
       `no rotation named "${name}": there is no schedule ${rotationScheduleId(name)} and no running rotation; ` +
         '`key-rotator list` shows the rotations that exist',
     );

@@ -4,7 +4,7 @@
  * runs at a time: the workflow id is fixed per key and a second start is refused.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RotationConfig } from '../../config/schema.js';
 import {
   rotationNameKey,
@@ -15,7 +15,7 @@ import {
 } from '../../workflows/messages.js';
 import { rotationWorkflow } from '../../workflows/index.js';
 import type { CliContext } from '../cli-context.js';
-import { RotationFailedError } from '../cli-errors.js';
+import { RefusedError, RotationFailedError } from '../cli-errors.js';
 import { formatElapsed, formatUtc } from '../output/format-time.js';
 import { followRotation } from '../rotations/rotation-progress.js';
 import { appliedRotation, rotationFromFile } from '../rotations/rotation-snapshot.js';
@@ -27,7 +27,7 @@ interface RotateOptions {
   wait?: boolean;
   reason?: string;
   file?: string;
-  envCheck: boolean;
+  checkEnv?: boolean;
   json?: boolean;
 }
 
@@ -67,13 +67,20 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
       'take the configuration from this rotations file instead of the applied schedule',
     )
     .option(
-      '--no-env-check',
-      'do not check that the environment variables and files the configuration names exist here',
+      '--check-env',
+      'also check that the credentials the configuration names exist here (only useful where the worker runs: it reads them)',
     )
+    // The check used to run by default and this turned it off: still accepted so that scripts keep working.
+    .addOption(new Option('--no-env-check').hideHelp())
     .option('--json', 'print the start (and with --wait the result) as JSON')
     .action(async (nameArgument: string, options: RotateOptions) => {
       const name = checkRotationName(nameArgument);
-      const snapshotOptions = { file: options.file, envCheck: options.envCheck, env: ctx.env, cwd: ctx.cwd };
+      const snapshotOptions = {
+        file: options.file,
+        envCheck: options.checkEnv === true,
+        env: ctx.env,
+        cwd: ctx.cwd,
+      };
       // A file is checked completely before Temporal is contacted.
       let rotation: RotationConfig | undefined = options.file
         ? await rotationFromFile(options.file, name, snapshotOptions)
@@ -109,7 +116,7 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
           .describe()
           .catch(() => undefined);
         const since = running ? ` (started ${formatUtc(running.startTime)})` : '';
-        throw new RotationFailedError(
+        throw new RefusedError(
           `a rotation of ${name} is already running${since}; see \`key-rotator status ${name}\``,
         );
       }

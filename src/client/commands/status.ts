@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { rotationScheduleId } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
-import { UsageError } from '../cli-errors.js';
+import { RotationNotFoundError } from '../cli-errors.js';
 import { formatRelative, formatUtc } from '../output/format-time.js';
 import { destinationLabel } from '../rotations/destination-label.js';
 import { rotationOverview, type RotationOverview } from '../rotations/rotation-overview.js';
@@ -63,6 +63,7 @@ function printReport(ctx: CliContext, report: RotationStatusReport): void {
         row('', `grace ends ${formatUtc(status.graceEndsAt)} (${formatRelative(status.graceEndsAt, now)})`);
       if (status.oldKeyLabel) row('', `old key ${status.oldKeyLabel}`);
       if (status.newKeyLabel) row('', `new key ${status.newKeyLabel}`);
+      for (const line of status.carryOver?.summary ?? []) row('', `carries ${line}`);
       for (const warning of status.warnings) row('', `warning: ${warning}`);
       if (status.lastError) row('', `error: ${status.lastError}`);
     }
@@ -83,7 +84,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
       const schedule = await readRotationSchedule(client, name);
       const overview = await rotationOverview(client, name, ctx.now(), schedule);
       if (schedule.state === 'missing' && !overview.lastRun) {
-        throw new UsageError(
+        throw new RotationNotFoundError(
           `no rotation named "${name}": there is no schedule ${rotationScheduleId(name)} and no past rotation; ` +
             '`key-rotator list` shows the rotations that exist',
         );

@@ -8,7 +8,7 @@ import { ConfigFileError } from '../../config/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { RotationConfig } from '../../config/schema.js';
 import { rotationScheduleId } from '../../workflows/messages.js';
-import { UsageError } from '../cli-errors.js';
+import { RotationNotFoundError, UsageError } from '../cli-errors.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
 
 export interface SnapshotOptions {
@@ -30,7 +30,7 @@ export async function rotationFromFile(
   const rotation = config.rotations[index];
   if (!rotation) {
     const known = config.rotations.map((r) => r.name).join(', ') || 'none';
-    throw new UsageError(`no rotation named "${name}" in ${file} (it defines: ${known})`);
+    throw new RotationNotFoundError(`no rotation named "${name}" in ${file} (it defines: ${known})`);
   }
   if (options.envCheck) {
     const prefix = `rotations[${index}]`;
@@ -49,7 +49,7 @@ export async function appliedRotation(
 ): Promise<RotationConfig> {
   const schedule = await readRotationSchedule(client, name);
   if (schedule.state === 'missing') {
-    throw new UsageError(
+    throw new RotationNotFoundError(
       `no rotation named "${name}" has been applied (there is no schedule ${rotationScheduleId(name)}); ` +
         'run `key-rotator apply -f rotations.yaml` first, or pass -f rotations.yaml',
     );
