@@ -34,6 +34,19 @@ const sealedSecret = z.custom<SealedSecret>(
   'expected a sealed key (sealed:v2:...)',
 );
 
+/** An id OpenRouter gives a guardrail, BYOK credential or observability destination (it goes into a path). */
+const attachmentId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected an OpenRouter id (letters, digits, - and _)');
+
+const allowListRef = z
+  .object({
+    kind: z.enum(['byok', 'observability']),
+    id: attachmentId,
+    name: z.string().max(500),
+  })
+  .strict();
+
 const writePurpose = z.enum(['store', 'restore'] satisfies WritePurpose[]);
 
 /** The index of one of the rotation's destinations. */
@@ -53,6 +66,9 @@ export const openRouterActivityInputs = {
         .object({
           keyName: z.string().min(1).max(200),
           expiresAt: z.iso.datetime().nullable(),
+          workspaceId: z.uuid().optional(),
+          creatorUserId: z.string().min(1).max(200).optional(),
+          externalUser: z.string().min(1).max(500).optional(),
         })
         .strict(),
     ]),
@@ -65,8 +81,17 @@ export const openRouterActivityInputs = {
         })
         .strict(),
     ]),
-  keyUsage: () => z.tuple([z.array(keyHash).min(1).max(10)]),
+  keyUsage: () =>
+    z.tuple([
+      z.array(keyHash).min(1).max(10),
+      z.object({ requestsSince: z.iso.datetime().optional() }).strict().optional(),
+    ]),
   deleteKey: () => z.tuple([keyHash]),
+  readAttachments: () => z.tuple([z.object({ oldKeyHash: keyHash.nullable() }).strict()]),
+  assignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
+  unassignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
+  addToAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
+  removeFromAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
 } satisfies ActivityInputSchemas<OpenRouterActivities>;
 
 export const destinationActivityInputs = {

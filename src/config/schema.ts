@@ -55,11 +55,31 @@ export const openRouterSchema = z
     managementKeyEnv: envVarName.default('OPENROUTER_MANAGEMENT_KEY'),
     /** API base URL (the emulator's for tests and the demo). @default "https://openrouter.ai/api/v1" */
     baseUrl: serviceUrl.default('https://openrouter.ai/api/v1'),
-    /** Workspace the keys live in; omitted = the default workspace. */
+    /**
+     * Workspace new keys are created in; omitted = the workspace of the key being replaced (the
+     * default workspace on a first rotation).
+     */
     workspaceId: z.uuid().optional(),
+    /**
+     * The guardrail the new key gets: `inherit` = the one assigned directly to the key being
+     * replaced (if any), a guardrail id = that guardrail, `none` = none is assigned. Omitted =
+     * `inherit` (see {@link guardrailSettingOf}). @default "inherit"
+     */
+    guardrail: z
+      .union([
+        z.literal('inherit'),
+        z.literal('none'),
+        z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected inherit, none or a guardrail id'),
+      ])
+      .optional(),
     key: openRouterKeySchema,
   })
   .strict();
+
+/** The guardrail setting of a rotation, `inherit` when the config leaves it out. */
+export function guardrailSettingOf(rotation: { openrouter: { guardrail?: string } }): string {
+  return rotation.openrouter.guardrail ?? 'inherit';
+}
 
 export const scheduleSchema = z
   .object({

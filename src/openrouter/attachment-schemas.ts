@@ -81,6 +81,7 @@ export const observabilityDestinationSchema = z
     name: z.string().nullish(),
     workspace_id: z.string().nullish(),
     api_key_hashes: nullableStringArray,
+    filter_rules: z.unknown().optional(),
   })
   .transform((v) => ({
     id: v.id,
@@ -88,6 +89,8 @@ export const observabilityDestinationSchema = z
     name: v.name ?? null,
     workspaceId: v.workspace_id ?? null,
     apiKeyHashes: v.api_key_hashes,
+    /** Whether a filter rule matches on the key's name (a new key has another name). */
+    filtersOnKeyName: JSON.stringify(v.filter_rules ?? null).includes('"api_key_name"'),
   }));
 export type ObservabilityDestination = z.output<typeof observabilityDestinationSchema>;
 

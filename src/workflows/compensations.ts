@@ -4,14 +4,14 @@
  * outage must not leave a half-done rotation behind.
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { CreatedKeyInfo } from '../activities/activity-types.js';
+import type { AllowListRef, CarryOverPlan, CreatedKeyInfo } from '../activities/activity-types.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';
 import { reasonOf } from './rotation-failures.js';
 
 export interface Compensation {
-  kind: 'delete-new-key' | 'restore-destination';
+  kind: 'delete-new-key' | 'restore-destination' | 'unassign-guardrail' | 'remove-from-allow-list';
   /** What the undo does, for the failure message. */
   what: string;
   /** Undoes the change; resolves to why the change was kept on purpose, or undefined once undone. */
@@ -30,6 +30,46 @@ export function deleteNewKey(
     async undo() {
       await persistentOpenRouter.deleteKey(rotation, newKey.hash);
       return undefined;
+    },
+  };
+}
+
+/** Undoes the guardrail carry-over: the new key leaves the guardrail again. */
+export function unassignGuardrailFromNewKey(
+  rotation: RotationConfig,
+  guardrail: NonNullable<CarryOverPlan['guardrail']>,
+  newKey: CreatedKeyInfo,
+  { persistentOpenRouter }: RotationActivities,
+): Compensation {
+  return {
+    kind: 'unassign-guardrail',
+    what: `unassign guardrail "${guardrail.name}" from new key ${newKey.label}`,
+    async undo() {
+      await persistentOpenRouter.unassignGuardrail(rotation, {
+        guardrailId: guardrail.id,
+        keyHash: newKey.hash,
+      });
+      return undefined;
+    },
+  };
+}
+
+/** Undoes an allow-list carry-over: the new key's hash comes off the list again. */
+export function removeNewKeyFromAllowList(
+  rotation: RotationConfig,
+  list: AllowListRef,
+  newKey: CreatedKeyInfo,
+  { persistentOpenRouter }: RotationActivities,
+): Compensation {
+  return {
+    kind: 'remove-from-allow-list',
+    what: `remove new key ${newKey.label} from ${list.name}`,
+    async undo() {
+      const { kept } = await persistentOpenRouter.removeFromAllowList(rotation, {
+        list,
+        keyHash: newKey.hash,
+      });
+      return kept;
     },
   };
 }
@@ -78,23 +118,29 @@ export class Compensations {
   /**
    * Runs the undos newest first, even if the workflow is being cancelled, and returns what could
    * not be undone. Once a destination could not be restored, the new key is kept: that
-   * destination may still hand it out.
+   * destination may still hand it out. (An allow-list or guardrail left behind does not keep it:
+   * it names a key that is then gone.)
    */
   rollBack(): Promise<string[]> {
     return CancellationScope.nonCancellable(async () => {
       const problems: string[] = [];
+      let destinationKeepsNewKey = false;
       for (const step of this.#steps) {
-        if (step.kind === 'delete-new-key' && problems.length > 0) {
+        if (step.kind === 'delete-new-key' && destinationKeepsNewKey) {
           problems.push('kept the new key because a destination may still hand it out');
           continue;
         }
+        let problem: string | undefined;
         try {
           const kept = await step.undo();
-          if (kept) problems.push(`${step.what}: ${kept}`);
+          if (kept) problem = `${step.what}: ${kept}`;
         } catch (err) {
           if (isCancellation(err)) throw err;
-          problems.push(`${step.what}: ${reasonOf(err)}`);
+          problem = `${step.what}: ${reasonOf(err)}`;
         }
+        if (problem === undefined) continue;
+        problems.push(problem);
+        if (step.kind === 'restore-destination') destinationKeepsNewKey = true;
       }
       return problems;
     });

@@ -1,7 +1,10 @@
 /**
  * The waits of a rotation. The grace period is a durable timer while consumers pick up the new
  * key: a pause stretches it, `endGrace` cuts it short. With `requireTrafficMoved`, the traffic
- * hold then keeps both keys live until the old key's usage has stopped and the new key's has begun.
+ * hold then keeps both keys live until the old key's traffic has stopped and the new key's has
+ * begun. Traffic is counted in requests (OpenRouter's analytics API) when every key's count can
+ * be had, else in USD usage, which free-model traffic (and BYOK traffic not counted in the limit)
+ * never moves; the status says which.
  */
 import { condition } from '@temporalio/workflow';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage } from '../activities/activity-types.js';
@@ -9,6 +12,7 @@ import type { RotationConfig } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { VerificationError } from '../errors.js';
 import { workflowFailure } from './rotation-failures.js';
+import type { TrafficSource } from './messages.js';
 import type { RotationState } from './rotation-state.js';
 
 /** Longest window in which the old key's usage must stand still; also the longest hold re-check. */
@@ -16,14 +20,40 @@ const MAX_QUIET_WINDOW_MS = 10 * 60_000;
 /** Shortest interval between usage checks while holding. */
 const MIN_TRAFFIC_RECHECK_MS = 5_000;
 
+const HOUR_MS = 3_600_000;
+
 /** Usage counters of the given keys, in the same order (an OpenRouter activity). */
 export type UsageOf = (hashes: string[]) => Promise<KeyUsage[]>;
 
 /** The plan for the traffic-moved check: which key must fall quiet, and for how long. */
 export interface TrafficCheck {
   old: KeyInfo;
-  /** The last part of the grace period, in which the old key's usage must stand still. */
+  /** The last part of the grace period, in which the old key's traffic must stand still. */
   quietMs: number;
+  /**
+   * Requests are counted from here on (ISO): the start of the hour the check was planned in, as
+   * the analytics API counts in hourly buckets. Counts since a fixed time only grow, like usage.
+   */
+  requestsSince: string;
+}
+
+/** The old key's traffic at one moment, and what it was counted in (two readings compare only in one unit). */
+export interface TrafficReading {
+  source: TrafficSource;
+  value: number | null;
+}
+
+/** The traffic of each key, in requests when every key's count came back, else in USD usage. */
+function trafficOf(
+  usages: KeyUsage[],
+  state: RotationState,
+): { source: TrafficSource; values: (number | null)[] } {
+  if (usages.every((u) => typeof u.requests === 'number')) {
+    state.trafficSourceUsed('request-counts');
+    return { source: 'request-counts', values: usages.map((u) => u.requests ?? null) };
+  }
+  state.trafficSourceUsed('usd-usage', usages.find((u) => u.requestsUnavailable)?.requestsUnavailable);
+  return { source: 'usd-usage', values: usages.map((u) => u.usage) };
 }
 
 /**
@@ -37,7 +67,13 @@ export function planTrafficCheck(
   state: RotationState,
 ): TrafficCheck | undefined {
   if (!rotation.verify.requireTrafficMoved || !oldKey) return undefined;
-  if (graceMs > 0) return { old: oldKey, quietMs: Math.min(graceMs / 2, MAX_QUIET_WINDOW_MS) };
+  if (graceMs > 0) {
+    return {
+      old: oldKey,
+      quietMs: Math.min(graceMs / 2, MAX_QUIET_WINDOW_MS),
+      requestsSince: new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS).toISOString(),
+    };
+  }
   state.warn(
     'grace period 0: the traffic-moved check is skipped, the old key is revoked right after verification',
   );
@@ -45,7 +81,7 @@ export function planTrafficCheck(
 }
 
 /**
- * Waits out the grace period. With a traffic check, samples the old key's usage before the quiet
+ * Waits out the grace period. With a traffic check, reads the old key's traffic before the quiet
  * window starts and returns it (null otherwise), to see it stand still afterwards.
  */
 export async function waitOutGrace(
@@ -53,15 +89,16 @@ export async function waitOutGrace(
   graceMs: number,
   trafficCheck: TrafficCheck | undefined,
   usageOf: UsageOf,
-): Promise<number | null> {
+): Promise<TrafficReading | null> {
   const endsAt = Date.now() + graceMs;
-  let oldUsage: number | null = null;
+  let oldTraffic: TrafficReading | null = null;
   if (trafficCheck) {
     await graceUntil(state, endsAt - trafficCheck.quietMs, endsAt);
-    oldUsage = (await usageOf([trafficCheck.old.hash]))[0]?.usage ?? null;
+    const { source, values } = trafficOf(await usageOf([trafficCheck.old.hash]), state);
+    oldTraffic = { source, value: values[0] ?? null };
   }
   await graceUntil(state, endsAt, endsAt);
-  return oldUsage;
+  return oldTraffic;
 }
 
 /**
@@ -83,35 +120,42 @@ async function graceUntil(state: RotationState, untilMs: number, endsAt: number)
 }
 
 /**
- * The new key must show usage and the old key's usage must have stopped growing. Until then both
- * keys stay live (the `hold` step) and the check repeats; `endGrace` overrides it, the
- * `trafficHoldTimeout` deadline fails it with a {@link VerificationError}.
+ * The new key must show traffic and the old key's traffic must have stopped growing (compared in
+ * one unit: a reading in another unit starts the comparison afresh). Until then both keys stay
+ * live (the `hold` step) and the check repeats; `endGrace` overrides it, the `trafficHoldTimeout`
+ * deadline fails it with a {@link VerificationError}.
  */
 export async function holdUntilTrafficMoved(
   rotation: RotationConfig,
   state: RotationState,
   check: TrafficCheck,
-  oldUsageBefore: number | null,
+  oldTrafficBefore: TrafficReading | null,
   newKey: CreatedKeyInfo,
   usageOf: UsageOf,
 ): Promise<void> {
   const deadline = Date.now() + parseDuration(rotation.verify.trafficHoldTimeout);
   const recheckMs = Math.min(Math.max(check.quietMs, MIN_TRAFFIC_RECHECK_MS), MAX_QUIET_WINDOW_MS);
-  let previousOld = oldUsageBefore;
+  let previousOld = oldTrafficBefore;
   state.forgetEndGrace();
   for (;;) {
-    const [oldUsage, newUsage] = await usageOf([check.old.hash, newKey.hash]);
-    const oldStopped = previousOld !== null && oldUsage?.usage === previousOld;
-    const newUsed = (newUsage?.usage ?? 0) > 0;
+    const { source, values } = trafficOf(await usageOf([check.old.hash, newKey.hash]), state);
+    const [oldNow = null, newNow = null] = values;
+    const oldStopped =
+      previousOld !== null &&
+      previousOld.source === source &&
+      previousOld.value !== null &&
+      oldNow === previousOld.value;
+    const newUsed = (newNow ?? 0) > 0;
     if (oldStopped && newUsed) return;
     if (state.status.step !== 'hold') {
       state.enterStep('hold');
       state.warn(
-        `holding: traffic has not moved yet (new key ${newUsed ? 'is' : 'is not'} in use, old key ` +
-          `${oldStopped ? 'is idle' : 'is still in use'}); both keys stay live. Send endGrace to delete anyway.`,
+        `holding: traffic has not moved yet by ${source === 'request-counts' ? 'request counts' : 'USD usage'} ` +
+          `(new key ${newUsed ? 'is' : 'is not'} in use, old key ${oldStopped ? 'is idle' : 'is still in use'}); ` +
+          'both keys stay live. Send endGrace to delete anyway.',
       );
     }
-    previousOld = oldUsage?.usage ?? null;
+    previousOld = { source, value: oldNow };
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw workflowFailure(

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { CarryOverPlan } from '../activities/activity-types.js';
 import type { RotationConfig } from '../config/schema.js';
 
 /** Task queue of the rotation workflows and their destination activities. @default */
@@ -53,6 +54,7 @@ export type RotationStep =
   | 'starting'
   | 'preflight'
   | 'create'
+  | 'carry-over'
   | 'store'
   | 'grace'
   | 'verify'
@@ -88,7 +90,17 @@ export interface RotationStatus {
   steps: StepTiming[];
   lastError?: string;
   warnings: string[];
+  /**
+   * What the new key takes over from the old one (workspace, guardrail, allow-lists), planned in
+   * preflight, with one line per item for people. Absent in runs from before the carry-over.
+   */
+  carryOver?: { plan: CarryOverPlan; summary: string[] };
+  /** What the traffic-moved check counts: requests (analytics API) or USD usage counters. */
+  trafficSource?: TrafficSource;
 }
+
+/** Where the traffic-moved check reads traffic from. */
+export type TrafficSource = 'request-counts' | 'usd-usage';
 
 export interface DestinationVersion {
   destination: string;

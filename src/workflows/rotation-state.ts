@@ -4,7 +4,8 @@
  * The steps change it only through the named methods below.
  */
 import { condition, log, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { CreatedKeyInfo } from '../activities/activity-types.js';
+import type { CarryOverPlan, CreatedKeyInfo } from '../activities/activity-types.js';
+import { describeCarryOver } from './carry-over-summary.js';
 import {
   endGraceSignal,
   endGraceUpdate,
@@ -19,6 +20,7 @@ import {
   type RotationResult,
   type RotationStatus,
   type RotationStep,
+  type TrafficSource,
 } from './messages.js';
 import { reasonOf } from './rotation-failures.js';
 import { rotationMetrics } from './rotation-metrics.js';
@@ -113,6 +115,24 @@ export class RotationState {
 
   oldKeyConfirmed(label: string): void {
     this.status.oldKeyLabel = label;
+  }
+
+  /** Shows what the new key will take over; what cannot be carried over is a warning too. */
+  carryOverPlanned(plan: CarryOverPlan): void {
+    this.status.carryOver = { plan, summary: describeCarryOver(plan) };
+    for (const note of plan.notCarried) this.warn(`not carried over: ${note}`);
+  }
+
+  /** Shows where the traffic check reads traffic from, with a warning whenever that changes. */
+  trafficSourceUsed(source: TrafficSource, whyNotRequests?: string): void {
+    if (this.status.trafficSource === source) return;
+    this.status.trafficSource = source;
+    this.warn(
+      source === 'request-counts'
+        ? "traffic check: request counts from OpenRouter's analytics API (free-model and BYOK traffic included)"
+        : `traffic check: the keys' USD usage counters, as request counts are unavailable (${whyNotRequests ?? 'not asked for'}); ` +
+            'traffic to free models, and BYOK traffic not counted in the limit, does not show',
+    );
   }
 
   /** Shows the new key (label and hash, never the key) and warns about what OpenRouter did oddly. */

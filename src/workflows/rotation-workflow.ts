@@ -1,17 +1,32 @@
 /**
- * One rotation of one managed key: preflight → create → store → grace → verify → delete.
+ * One rotation of one managed key: preflight → create → carry over → store → grace → verify →
+ * delete.
  *
  * Invariant: at every instant each destination holds a key that works. Before the switch (until
  * verification passes) any failure is undone: destinations are restored to the old key and the
  * new key is deleted. After the switch the old key is deleted only once every destination is
  * confirmed to hand out the new one.
  */
-import { workflowInfo } from '@temporalio/workflow';
-import type { CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
+import { patched, workflowInfo } from '@temporalio/workflow';
+import type { CarryOverPlan, CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
 import { parseDuration } from '../config/duration.js';
 import { rotationActivities } from './activity-options.js';
+import {
+  CARRY_OVER_PATCH,
+  carryOverToNewKey,
+  createdLike,
+  hasAttachments,
+  planCarryOver,
+  releaseOldKey,
+} from './carry-over.js';
 import { Compensations, deleteNewKey, restoreDestination } from './compensations.js';
-import { holdUntilTrafficMoved, planTrafficCheck, waitOutGrace, type UsageOf } from './grace-and-hold.js';
+import {
+  holdUntilTrafficMoved,
+  planTrafficCheck,
+  waitOutGrace,
+  type TrafficReading,
+  type UsageOf,
+} from './grace-and-hold.js';
 import { expiryBackstop, keyNameForRun } from './key-settings.js';
 import type { RotationInput, RotationResult } from './messages.js';
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
@@ -25,34 +40,41 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   const graceMs = parseDuration(options.grace ?? rotation.gracePeriod);
   const activities = rotationActivities(info.taskQueue);
   const { openRouter, destinations, verifier, persistentOpenRouter, persistentDestinations } = activities;
-  const usageOf: UsageOf = (hashes) => openRouter.keyUsage(rotation, hashes);
+  // The carry-over adds activity calls and a step to a run. A history recorded before it has
+  // none, so there patched() is false and the run replays its old command sequence (see
+  // test/rotation-replay.test.ts); every new run records the marker and carries over.
+  const carryingOver = patched(CARRY_OVER_PATCH);
   const state = new RotationState(rotation.name, options);
   state.begin();
 
-  // ── preflight: the management key works, the old key is the one OpenRouter confirms ──────────
+  // ── preflight: the management key works, the old key is the one OpenRouter confirms, and what
+  //    it carries (workspace, guardrail, allow-lists) can be read ─────────────────────────────
   state.enterStep('preflight');
   let old: OldKey;
+  let carryOver: CarryOverPlan | undefined;
   try {
     old = await preflight(rotation, activities, state);
+    if (old.oldKey) state.reportKeyAge(old.oldKey.createdAt);
+    const notDue = options.onlyIfDue && old.oldKey ? notDueBecause(rotation, old.oldKey) : undefined;
+    if (old.oldKey && notDue) {
+      state.finish('skipped', 'skipped');
+      return state.result('skipped', { lastRotatedAt: old.oldKey.createdAt, skippedBecause: notDue });
+    }
+    if (carryingOver) carryOver = await planCarryOver(rotation, old.oldKey, activities, state);
   } catch (err) {
     state.fail(err);
     throw rotationFailure(`preflight failed, nothing was changed: ${reasonOf(err)}`, err);
   }
   const { oldKey, sealedOldKey } = old;
-
-  if (oldKey) state.reportKeyAge(oldKey.createdAt);
-  const notDue = options.onlyIfDue && oldKey ? notDueBecause(rotation, oldKey) : undefined;
-  if (oldKey && notDue) {
-    state.finish('skipped', 'skipped');
-    return state.result('skipped', { lastRotatedAt: oldKey.createdAt, skippedBecause: notDue });
-  }
   const trafficCheck = planTrafficCheck(rotation, oldKey, graceMs, state);
+  const usageOf: UsageOf = (hashes) =>
+    openRouter.keyUsage(rotation, hashes, trafficCheck ? { requestsSince: trafficCheck.requestsSince } : {});
 
   // ── create → store → grace → verify, undone on any failure ─────────────────────────────────
   const saga = new Compensations();
   let newKey: CreatedKeyInfo;
   let versions: WrittenVersion[];
-  let oldUsageBeforeQuiet: number | null;
+  let oldTrafficBeforeQuiet: TrafficReading | null;
   try {
     await state.whenNotPaused();
     state.enterStep('create');
@@ -60,9 +82,16 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     newKey = await openRouter.createKey(rotation, {
       keyName: keyNameForRun(rotation, info.runId),
       expiresAt: expiryBackstop(rotation, graceMs),
+      ...(carryOver ? createdLike(carryOver) : {}),
     });
     state.newKeyCreated(newKey);
     saga.add(deleteNewKey(rotation, newKey, activities));
+
+    if (carryOver && hasAttachments(carryOver)) {
+      await state.whenNotPaused();
+      state.enterStep('carry-over');
+      await carryOverToNewKey(rotation, carryOver, newKey, activities, saga);
+    }
 
     await state.whenNotPaused();
     state.enterStep('store');
@@ -74,7 +103,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
 
     await state.whenNotPaused();
     state.enterStep('grace');
-    oldUsageBeforeQuiet = await waitOutGrace(state, graceMs, trafficCheck, usageOf);
+    oldTrafficBeforeQuiet = await waitOutGrace(state, graceMs, trafficCheck, usageOf);
 
     await state.whenNotPaused();
     state.enterStep('verify');
@@ -99,7 +128,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     state.fail(err, 'rolled-back');
     const undone = saga.isEmpty
       ? 'nothing had been changed'
-      : 'destinations hold the old key again, the new key was deleted';
+      : `destinations hold the old key again, the new key was deleted${carryOver && hasAttachments(carryOver) ? ' and taken off the guardrail and allow-lists' : ''}`;
     throw rotationFailure(
       `rotation failed at step ${failedStep} and was rolled back (${undone}): ${reasonOf(err)}`,
       err,
@@ -110,7 +139,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   //    on either key); a timeout fails with both keys kept ─────────────────────────────────────
   if (trafficCheck) {
     try {
-      await holdUntilTrafficMoved(rotation, state, trafficCheck, oldUsageBeforeQuiet, newKey, usageOf);
+      await holdUntilTrafficMoved(rotation, state, trafficCheck, oldTrafficBeforeQuiet, newKey, usageOf);
     } catch (err) {
       state.fail(err);
       throw rotationFailure(
@@ -139,6 +168,10 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
       );
     }
   }
+
+  // ── release the old key's hash from the allow-lists: only now that it is gone ──────────────────
+  if (carryOver && oldKey && oldKeyDeleted)
+    await releaseOldKey(rotation, carryOver, oldKey, activities, state);
 
   state.finish('succeeded', 'done');
   state.reportKeyAge(newKey.createdAt);
