@@ -58,9 +58,13 @@ describe('file store (dotenv)', () => {
     await store(file).write(NEW_KEY, TOKEN);
     expect(await readFile(file, 'utf8')).toContain(NEW_KEY);
     // Node 20's recursive mkdir never settles under /proc; the store must answer with an error.
-    await expect(store('/proc/key-rotator-test/deeper/app.env').write(NEW_KEY, TOKEN)).rejects.toBeInstanceOf(
-      DestinationError,
-    );
+    const error = await store('/proc/key-rotator-test/deeper/app.env')
+      .write(NEW_KEY, TOKEN)
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DestinationError);
+    // A folder that cannot be made is no passing fault: the rotation must not retry it for minutes.
+    expect((error as DestinationError).retryable).toBe(false);
+    expect((error as DestinationError).message).toMatch(/cannot create the folder of the file: ENOENT/);
   });
 
   it('replaces only the key line and keeps other lines, comments, export prefixes and order', async () => {

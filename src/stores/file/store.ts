@@ -207,7 +207,15 @@ export class FileSecretStore implements SecretStore {
         { cause: err },
       );
     }
-    if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') {
+    // The path itself is wrong (e.g. a folder that cannot exist, such as one under /proc): retrying
+    // the same path cannot heal it, so the rotation fails (and rolls back) at once.
+    if (
+      code === 'ENOENT' ||
+      code === 'EISDIR' ||
+      code === 'ENOTDIR' ||
+      code === 'ELOOP' ||
+      code === 'ENAMETOOLONG'
+    ) {
       return new DestinationError(this.description, `cannot ${action} the file: ${reason}`, { cause: err });
     }
     // EIO, ENOSPC, EMFILE, EBUSY…: the disk or the process may recover, so a retry can help.
