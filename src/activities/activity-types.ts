@@ -101,3 +101,25 @@ export interface AllowListChange {
   changed: boolean;
   kept?: string;
 }
+
+/** A key at OpenRouter whose name says key-rotator created it (for `sweep`). */
+export interface RotatorKey {
+  hash: string;
+  label: string;
+  name: string;
+  /** The rotation its name names (which may no longer be configured). */
+  rotation: string;
+  /** The start of the id of the run that created it. */
+  runPrefix: string;
+  workspaceId: string | null;
+  createdAt: string;
+  disabled: boolean;
+  /** USD usage today (UTC), from the key record. */
+  usageDaily: number | null;
+}
+
+export interface RotatorKeyListing {
+  keys: RotatorKey[];
+  /** Workspaces that could not be searched, and similar, in words. */
+  warnings: string[];
+}

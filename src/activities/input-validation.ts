@@ -92,6 +92,7 @@ export const openRouterActivityInputs = {
   unassignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
   addToAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
   removeFromAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
+  listRotatorKeys: () => z.tuple([z.object({ createdBefore: z.iso.datetime() }).strict()]),
 } satisfies ActivityInputSchemas<OpenRouterActivities>;
 
 export const destinationActivityInputs = {

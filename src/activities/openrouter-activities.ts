@@ -21,7 +21,10 @@ import type {
   CreatedKeyInfo,
   KeyInfo,
   KeyUsage,
+  RotatorKey,
+  RotatorKeyListing,
 } from './activity-types.js';
+import { creatorOfKeyName } from '../workflows/key-settings.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
 
@@ -51,6 +54,11 @@ export interface GuardrailAssignmentInput {
 export interface AllowListEntryInput {
   list: AllowListRef;
   keyHash: string;
+}
+
+export interface ListRotatorKeysInput {
+  /** Keys created at or after this time (ISO) are left out: a rotation may have just made them. */
+  createdBefore: string;
 }
 
 export interface KeyUsageOptions {
@@ -455,6 +463,48 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
       }
       await setHashesOn(client, input.list, rest, call());
       return { changed: true };
+    },
+
+    /**
+     * Every key of the rotation's OpenRouter account, in every workspace, disabled ones included,
+     * whose name says key-rotator created it (whatever rotation, configured or not), created
+     * before `createdBefore`. A management key that may not list workspaces searches the default
+     * workspace and the configured one, and says so.
+     */
+    async listRotatorKeys(rotation: RotationConfig, input: ListRotatorKeysInput): Promise<RotatorKeyListing> {
+      const client = deps.openRouter(rotation);
+      const warnings: string[] = [];
+      let workspaces: (string | undefined)[];
+      try {
+        workspaces = (await client.listWorkspaces(call())).map((w) => w.id);
+      } catch (err) {
+        if (!(err instanceof OpenRouterPermissionError)) throw err;
+        workspaces = [...new Set([undefined, rotation.openrouter.workspaceId])];
+        warnings.push(
+          'the management key may not list workspaces: only the default workspace' +
+            `${rotation.openrouter.workspaceId ? ` and ${rotation.openrouter.workspaceId}` : ''} were searched`,
+        );
+      }
+      const before = Date.parse(input.createdBefore);
+      const keys = new Map<string, RotatorKey>();
+      for (const workspaceId of workspaces) {
+        for (const record of await client.listKeys({ includeDisabled: true, workspaceId, ...call() })) {
+          const creator = creatorOfKeyName(record.name);
+          if (!creator || !(Date.parse(record.createdAt) < before)) continue;
+          keys.set(record.hash, {
+            hash: record.hash,
+            label: record.label,
+            name: record.name,
+            ...creator,
+            workspaceId: record.workspaceId,
+            createdAt: record.createdAt,
+            disabled: record.disabled,
+            usageDaily: record.usageDaily,
+          });
+        }
+        heartbeat();
+      }
+      return { keys: [...keys.values()], warnings };
     },
 
     /** Deletes a key (404 = already gone), then confirms OpenRouter no longer knows it. */

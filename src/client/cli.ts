@@ -17,6 +17,7 @@ import { registerListCommand } from './commands/list.js';
 import { registerPauseResumeCommands } from './commands/pause-resume.js';
 import { registerRotateCommand } from './commands/rotate.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerSweepCommand } from './commands/sweep.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRotateCommand(program, ctx);
   registerPauseResumeCommands(program, ctx);
   registerEndGraceCommand(program, ctx);
+  registerSweepCommand(program, ctx);
   registerWorkerCommand(program, ctx);
   registerCodecServerCommand(program, ctx);
   registerEmulatorCommand(program);

@@ -1,2 +1,3 @@
 export { rotationWorkflow } from './rotation-workflow.js';
 export { scheduledRotationWorkflow } from './scheduled-rotation-workflow.js';
+export { sweepWorkflow } from './sweep-workflow.js';

@@ -6,12 +6,25 @@ const DAY_MS = 86_400_000;
 /** Margin added to interval + grace for the `expiresAfter: auto` backstop. */
 const EXPIRY_MARGIN_MS = 7 * DAY_MS;
 
+/** How much of the run id a key name carries. */
+const RUN_PREFIX_LENGTH = 8;
+const KEY_RUN_SUFFIX = / \(key-rotator ([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?) ([0-9a-zA-Z-]{8})\)$/;
+
 /**
  * The new key's name: the configured name plus this rotation and run, so a retried create can
  * find (and delete) a key an earlier attempt of this run created but never heard back about.
  */
 export function keyNameForRun(rotation: RotationConfig, runId: string): string {
-  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(0, 8)})`;
+  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(0, RUN_PREFIX_LENGTH)})`;
+}
+
+/**
+ * The rotation and run a key name says created it (see {@link keyNameForRun}), or undefined for
+ * a name key-rotator does not give: what `sweep` recognises as ours.
+ */
+export function creatorOfKeyName(name: string): { rotation: string; runPrefix: string } | undefined {
+  const match = KEY_RUN_SUFFIX.exec(name);
+  return match ? { rotation: match[1]!, runPrefix: match[2]! } : undefined;
 }
 
 /**

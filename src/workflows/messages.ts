@@ -161,3 +161,45 @@ const rotationSearchAttributeKeys: (typeof rotationNameKey)[] = [
 export const SEARCH_ATTRIBUTES: Readonly<Record<string, 'Keyword'>> = Object.fromEntries(
   rotationSearchAttributeKeys.map((key) => [key.name, 'Keyword']),
 );
+
+/** Workflow id of `key-rotator sweep`: one sweep at a time. */
+export const SWEEP_WORKFLOW_ID = 'key-rotator-sweep';
+
+export interface SweepInput {
+  /** The rotations file's rotations: their destinations hold keys, their accounts are searched. */
+  rotations: RotationConfig[];
+  /**
+   * Names of the rotations running now: every key of theirs is left alone (the new key in
+   * flight, and an old key a traffic hold keeps alive).
+   */
+  runningRotations: string[];
+  /** Keys created at or after this time (ISO) are left alone: a rotation may have just made them. */
+  createdBefore: string;
+  /** Delete the orphans that are not in use. @default false (a dry run) */
+  delete?: boolean;
+}
+
+/** A key key-rotator created that no destination holds and no running rotation owns. */
+export interface OrphanKey {
+  hash: string;
+  label: string;
+  name: string;
+  /** The rotation its name names; `configured` says whether the file still has it. */
+  rotation: string;
+  configured: boolean;
+  workspaceId: string | null;
+  createdAt: string;
+  /** Why it was left alone although an orphan (it had traffic in the last 24 hours), if so. */
+  inUse?: string;
+  deleted: boolean;
+}
+
+export interface SweepResult {
+  /** OpenRouter accounts searched (base URL and management key variable). */
+  accounts: number;
+  /** Keys key-rotator created that were found, orphans or not. */
+  managedKeys: number;
+  orphans: OrphanKey[];
+  dryRun: boolean;
+  warnings: string[];
+}
