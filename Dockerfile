@@ -16,16 +16,21 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-# Compiled JavaScript and the prebuilt workflow bundle (built with the exact @temporalio/worker
-# version that runs it, from the same package-lock.json).
+# The product as JavaScript (scripts/build-product.ts): the CLI, worker, codec server and what they
+# import, compiled to dist/ with the prebuilt workflow bundle (built with the exact
+# @temporalio/worker version that runs it, from the same package-lock.json). src/demo (`npm start`)
+# and src/dev (a local Temporal dev server) are development tools and are not built.
+# The OpenRouter emulator is built in on purpose: `key-rotator emulator` is a command of the CLI
+# (README), a fake OpenRouter lets an operator try a deployment end to end before it touches real
+# keys, it needs nothing beyond Node.js, and it runs only when asked to (bound to 127.0.0.1 unless
+# told otherwise; the default worker policy sends management keys to https://openrouter.ai only).
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/build-workflow-bundle.ts ./scripts/build-workflow-bundle.ts
-RUN npx tsc -p tsconfig.build.json \
-  && node --import tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
+COPY scripts/build-product.ts scripts/build-stamp.js scripts/build-stamp.d.ts scripts/build-workflow-bundle.ts ./scripts/
+RUN npm run build
 
-# Production dependencies only (tsx is one: bin/key-rotator.js registers it).
+# Production dependencies only: no TypeScript, no tsx (the image runs compiled JavaScript).
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -36,9 +41,10 @@ ENV NODE_ENV=production \
     KEY_ROTATOR_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
+# package.json: "type": "module" makes Node load dist/*.js as ES modules. No src/: bin/key-rotator.js
+# then runs dist/ (and would run nothing else).
+COPY package.json ./
 COPY bin ./bin
-COPY src ./src
 COPY --from=build /app/dist ./dist
 COPY deploy/healthcheck.js ./deploy/healthcheck.js
 # /data: a writable home for `file` destinations and other worker state (mount a volume there).

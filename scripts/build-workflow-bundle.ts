@@ -1,7 +1,8 @@
 /**
  * Prebuilds the workflow bundle for production workers (the Docker image), so a worker starts in
  * seconds instead of running webpack on every start-up. The worker loads it when
- * `KEY_ROTATOR_WORKFLOW_BUNDLE` names the file.
+ * `KEY_ROTATOR_WORKFLOW_BUNDLE` names the file. `npm run build` (scripts/build-product.ts) writes
+ * it as dist/workflow-bundle.js; this script alone writes only the bundle.
  *
  * Usage: `node --import tsx scripts/build-workflow-bundle.ts [out-file]`
  * (default out-file: dist/workflow-bundle.js, relative to the working directory).
@@ -17,8 +18,8 @@ import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 
 const DEFAULT_OUT_FILE = 'dist/workflow-bundle.js';
 
-async function main(): Promise<void> {
-  const outFile = path.resolve(process.argv[2] ?? DEFAULT_OUT_FILE);
+/** Bundles src/workflows into `outFile` and says how big it is. */
+export async function buildWorkflowBundle(outFile: string): Promise<void> {
   const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
   const started = Date.now();
   // Workflow failures are encoded (then encrypted) like the worker's: see src/codec/data-converter.ts.
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   console.log(`workflow bundle written to ${outFile} (${kib} KiB in ${Date.now() - started} ms)`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  buildWorkflowBundle(path.resolve(process.argv[2] ?? DEFAULT_OUT_FILE)).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -3,9 +3,10 @@
  * everything they reference exists or is documented as user-created, names match what the code
  * spells, images are pinned by digest, no password has a default, the codec server demands its
  * token, the Node.js version agrees everywhere, and the container health probe answers as Docker
- * expects.
+ * expects. The image itself is assembled from the Dockerfile in a temporary folder (the product
+ * really built, production dependencies only) and run: compiled JavaScript, no src/, no tsx.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -13,8 +14,10 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -26,9 +29,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  readDockerfileInstructions,
+  readDockerfileStages,
+  type BuiltStage,
+} from '../scripts/build-image-layout.js';
 import { configSchema } from '../src/config/schema.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
-import { findFreePort, startServerProcess, type ServerProcess } from './support/net.js';
+import { cliEnvironment, createTestNamespace, uniqueName } from './support/cli.js';
+import { findFreePort, killOnExit, startServerProcess, waitFor, type ServerProcess } from './support/net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoPath = (...parts: string[]) => path.join(root, ...parts);
@@ -205,38 +214,8 @@ function cliCommandNames(): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // Dockerfile: instructions with line continuations joined.
 
-interface Instruction {
-  keyword: string;
-  args: string;
-}
-const dockerfileInstructions: Instruction[] = readRepoFile('Dockerfile')
-  .replace(/\\\r?\n/g, ' ')
-  .split(/\r?\n/)
-  .map((line) => line.trim())
-  .filter((line) => line !== '' && !line.startsWith('#'))
-  .map((line) => {
-    const space = line.search(/\s/);
-    return { keyword: line.slice(0, space).toUpperCase(), args: line.slice(space + 1).trim() };
-  });
-
-interface Stage {
-  name?: string;
-  from: string;
-  instructions: Instruction[];
-}
-function dockerfileStages(): Stage[] {
-  const stages: Stage[] = [];
-  for (const instruction of dockerfileInstructions) {
-    if (instruction.keyword === 'FROM') {
-      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
-      if (!match) throw new Error(`cannot read FROM ${instruction.args}`);
-      stages.push({ from: match[1]!, name: match[2], instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push(instruction);
-    }
-  }
-  return stages;
-}
+const dockerfileInstructions = readDockerfileInstructions(readRepoFile('Dockerfile'));
+const dockerfileStages = () => readDockerfileStages(readRepoFile('Dockerfile'));
 
 /** Global `ARG NAME=default` values, used to resolve `FROM ${NAME}`. */
 function dockerfileArgDefaults(): Map<string, string> {
@@ -301,6 +280,51 @@ function dockerfileBaseImages(): string[] {
 
 /** The Node.js version scripts/ensure-node.sh installs for CI. */
 const ciNodeVersion = /^NODE_VERSION="(\d+\.\d+\.\d+)"/m.exec(readRepoFile('scripts/ensure-node.sh'))?.[1];
+
+// ---------------------------------------------------------------------------------------------
+// Commands run in the image that scripts/build-image-layout.ts builds (the Dockerfile's stages as
+// folders, without Docker).
+
+interface FinishedProcess {
+  code: number | null;
+  output: string;
+}
+
+/** A long-running command: started, waited for (bounded) until its output matches, stopped by SIGTERM. */
+async function runUntilOutput(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; until: RegExp; timeoutMs: number },
+): Promise<{ matched: string; stopped: FinishedProcess }> {
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const forget = killOnExit(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const matched = await waitFor(async () => options.until.exec(output)?.[0], {
+      timeoutMs: options.timeoutMs,
+      what: `${options.until} in the output of ${args.join(' ')}`,
+      abortIf: () => {
+        if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}: ${output}`);
+      },
+    });
+    child.kill('SIGTERM');
+    return { matched, stopped: { code: await exited, output } };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    forget();
+  }
+}
+
+/** The environment a command gets in the container: the image's ENV, no developer settings. */
+function imageEnvironment(stage: BuiltStage, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return cliEnvironment({ ...stage.env, ...extra });
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -477,13 +501,17 @@ describe('docker-compose.yml', () => {
     expect(['localhost', '127.0.0.1']).toContain(endpoint.hostname);
   });
 
-  it('registers exactly the search attributes the workflows use, as Keyword', () => {
-    const script = readRepoFile('deploy/temporal/create-namespace.sh');
-    const loop = /for name in ([A-Za-z ]+); do/.exec(script);
-    expect(loop, 'search attribute loop in create-namespace.sh').not.toBeNull();
-    expect(loop![1]!.trim().split(/\s+/).sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
+  it('registers exactly the search attributes the workflows use, as Keyword, like the operations guide', () => {
+    const expected = Object.keys(SEARCH_ATTRIBUTES).sort();
+    expect(expected.length).toBeGreaterThan(0);
     expect(new Set(Object.values(SEARCH_ATTRIBUTES))).toEqual(new Set(['Keyword']));
-    expect(script).toContain('--type Keyword');
+    for (const file of ['deploy/temporal/create-namespace.sh', 'docs/operations.md']) {
+      const text = readRepoFile(file);
+      const loop = /for name in ([A-Za-z ]+); do/.exec(text);
+      expect(loop, `search attribute loop in ${file}`).not.toBeNull();
+      expect(loop![1]!.trim().split(/\s+/).sort(), file).toEqual(expected);
+      expect(text, file).toContain('--type Keyword');
+    }
   });
 });
 
@@ -566,11 +594,247 @@ describe('Dockerfile', () => {
       .join(' ');
     const bundle = /KEY_ROTATOR_WORKFLOW_BUNDLE=(\S+)/.exec(env)?.[1];
     expect(bundle).toBe('/app/dist/workflow-bundle.js');
-    const build = stages.find((s) => s.instructions.some((i) => i.args.includes('build-workflow-bundle.ts')));
-    expect(build?.instructions.map((i) => i.args).join('\n')).toContain(
-      'scripts/build-workflow-bundle.ts dist/workflow-bundle.js',
-    );
+    // dist/ comes from the stage that runs `npm run build`, which writes the bundle into dist/.
+    const distFrom = /--from=(\S+)\s+\/app\/dist\s/.exec(
+      runtime.instructions.find((i) => i.keyword === 'COPY' && /\/app\/dist\s/.test(i.args))?.args ?? '',
+    )?.[1];
+    const build = stages.find((s) => s.name === distFrom);
+    expect(build?.instructions.some((i) => i.keyword === 'RUN' && i.args === 'npm run build')).toBe(true);
+    const manifest = z
+      .object({ scripts: z.object({ build: z.string() }) })
+      .parse(JSON.parse(readRepoFile('package.json')));
+    expect(manifest.scripts.build).toBe('tsx scripts/build-product.ts');
+    expect(readRepoFile('scripts/build-product.ts')).toContain("'workflow-bundle.js'");
     expect(codeReadsEnv('KEY_ROTATOR_WORKFLOW_BUNDLE')).toBe(true);
+  });
+
+  it('ships no sources and no TypeScript tooling: the runtime stage copies dist/, not src/', () => {
+    const copied = runtime.instructions
+      .filter((i) => i.keyword === 'COPY')
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((part) => !part.startsWith('--'))
+          .slice(0, -1),
+      );
+    expect(copied).toContain('/app/dist');
+    for (const source of ['src', 'tsconfig.json', 'scripts']) {
+      expect(
+        copied.some((c) => c === source || c.startsWith(`${source}/`)),
+        `COPY ${source}`,
+      ).toBe(false);
+    }
+    const manifest = z
+      .object({
+        dependencies: z.record(z.string(), z.string()),
+        devDependencies: z.record(z.string(), z.string()),
+      })
+      .parse(JSON.parse(readRepoFile('package.json')));
+    for (const tool of ['tsx', 'typescript']) {
+      expect(Object.keys(manifest.dependencies), `${tool} in dependencies`).not.toContain(tool);
+      expect(Object.keys(manifest.devDependencies), `${tool} in devDependencies`).toContain(tool);
+    }
+  });
+});
+
+describe('the product build', () => {
+  /** Relative import specifiers of a TypeScript file, resolved to repository paths (static and dynamic). */
+  function importsOf(file: string): string[] {
+    const text = readFileSync(repoPath(file), 'utf8');
+    return [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) =>
+      path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1]!)).replace(/\.js$/, '.ts'),
+    );
+  }
+  const sourceFileNames = readdirSync(repoPath('src'), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => `src/${name.split(path.sep).join('/')}`);
+  const buildConfig = z
+    .object({ include: z.array(z.string()), exclude: z.array(z.string()) })
+    .parse(JSON.parse(readRepoFile('tsconfig.build.json')));
+  const toolFolders = buildConfig.exclude.map((folder) => `${folder.replace(/\/+$/, '')}/`);
+  const isTool = (file: string) => toolFolders.some((folder) => file.startsWith(folder));
+
+  it('leaves out the development tools, src/demo and src/dev', () => {
+    expect(buildConfig.include).toEqual(['src/**/*.ts']);
+    expect(toolFolders.sort()).toEqual(['src/demo/', 'src/dev/']);
+  });
+
+  it('imports nothing from test/ anywhere in src/, and no development tool from product code', () => {
+    for (const file of sourceFileNames) {
+      for (const imported of importsOf(file)) {
+        expect(imported.startsWith('test/'), `${file} imports ${imported}`).toBe(false);
+        if (!isTool(file)) expect(isTool(imported), `product file ${file} imports ${imported}`).toBe(false);
+      }
+    }
+  });
+
+  it('holds only modules the CLI, the worker or its workflow bundle use (demo-only code lives in src/demo)', () => {
+    // bin/key-rotator.js runs the CLI, whose `worker` command loads src/worker.ts; workers bundle
+    // src/workflows/index.ts. A module none of them reaches is dead, or a tool in the wrong folder.
+    const entryPoints = ['src/client/cli.ts', 'src/worker.ts', 'src/workflows/index.ts'];
+    // The public surface of their folders, imported by tests (and by embedding programs).
+    const folderSurfaces = ['src/policy/index.ts', 'src/stores/index.ts'];
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file) || !existsSync(repoPath(file))) return;
+      reached.add(file);
+      importsOf(file).forEach(visit);
+    };
+    entryPoints.forEach(visit);
+    const unreached = sourceFileNames.filter(
+      (file) => !isTool(file) && !reached.has(file) && !folderSurfaces.includes(file),
+    );
+    expect(unreached).toEqual([]);
+  });
+});
+
+describe('the image, assembled from the Dockerfile without Docker', () => {
+  let root: string;
+  let runtime: BuiltStage;
+  let build: BuiltStage;
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'image-layout-'));
+    // The product build dominates (over a minute on a busy 2-core machine), so it is a script of its own.
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', repoPath('scripts/build-image-layout.ts'), root],
+      { cwd: repoPath(), timeout: 900_000, maxBuffer: 64 << 20 },
+    );
+    const stages = z
+      .record(z.string(), z.object({ dir: z.string(), env: z.record(z.string(), z.string()) }))
+      .parse(JSON.parse(stdout.trim().split('\n').at(-1)!));
+    runtime = stages.runtime!;
+    build = stages.build!;
+  }, 900_000);
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('holds compiled JavaScript and production dependencies only: no src/, no demo or dev code, no tsx, no TypeScript', () => {
+    const at = (...parts: string[]) => existsSync(path.join(runtime.dir, ...parts));
+    expect(at('dist', 'client', 'cli.js')).toBe(true);
+    expect(at('dist', 'worker.js')).toBe(true);
+    expect(
+      at('dist', 'codec', 'encoded-failure-converter.cjs'),
+      'the failure converter the SDK require()s',
+    ).toBe(true);
+    for (const absent of ['src', 'test', 'scripts', 'tsconfig.json', 'dist/demo', 'dist/dev']) {
+      expect(at(absent), absent).toBe(false);
+    }
+    const typescriptFiles = readdirSync(path.join(runtime.dir, 'dist'), {
+      recursive: true,
+      encoding: 'utf8',
+    }).filter((name) => name.endsWith('.ts'));
+    expect(typescriptFiles).toEqual([]);
+    for (const tool of ['tsx', 'typescript', 'vitest', 'esbuild']) {
+      expect(at('node_modules', tool), `node_modules/${tool}`).toBe(false);
+    }
+    expect(at('node_modules', '@temporalio', 'worker')).toBe(true);
+  });
+
+  it('answers --help from dist/, with neither tsx nor src/', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['bin/key-rotator.js', '--help'], {
+      cwd: runtime.dir,
+      env: imageEnvironment(runtime, { KEY_ROTATOR_SHOW_LAUNCH: '1' }),
+      timeout: 60_000,
+    });
+    expect(stderr).toContain('key-rotator: running dist/client/cli.js (compiled): no src/ beside it');
+    expect(stdout).toMatch(/^\s+worker\b/m);
+  });
+
+  it('runs the worker from dist/ and the prebuilt workflow bundle until it polls Temporal, and stops on SIGTERM', async () => {
+    expect(existsSync(runtime.env.KEY_ROTATOR_WORKFLOW_BUNDLE!), 'KEY_ROTATOR_WORKFLOW_BUNDLE').toBe(true);
+    // A namespace and task queue of its own: this worker must not take other tests' tasks.
+    const namespace = await createTestNamespace('image-worker');
+    const { stopped } = await runUntilOutput(['bin/key-rotator.js', 'worker'], {
+      cwd: runtime.dir,
+      env: imageEnvironment(runtime, {
+        TEMPORAL_NAMESPACE: namespace,
+        KEY_ROTATOR_TASK_QUEUE: uniqueName('image-worker'),
+        // Stopped right after it polls: making its version current would race the stop.
+        KEY_ROTATOR_SET_CURRENT_VERSION: 'false',
+      }),
+      until: /polling task queue/,
+      timeoutMs: 90_000,
+    });
+    expect(stopped.code, stopped.output).toBe(0);
+    // The prebuilt bundle was used: a worker that bundles at start-up logs webpack's summary.
+    expect(stopped.output).not.toMatch(/webpack|Workflow bundle created/);
+  }, 150_000);
+
+  it('runs the OpenRouter emulator it ships on purpose (see the Dockerfile)', async () => {
+    const { matched, stopped } = await runUntilOutput(['bin/key-rotator.js', 'emulator', '--port', '0'], {
+      cwd: runtime.dir,
+      env: imageEnvironment(runtime, { HOME: root }),
+      until: /OpenRouter emulator listening on http:\/\/127\.0\.0\.1:\d+\/api\/v1/,
+      timeoutMs: 60_000,
+    });
+    expect(matched).toBeTruthy();
+    expect(stopped.code, stopped.output).toBe(0);
+  });
+
+  describe('bin/key-rotator.js in a checkout (the build stage: src/, dist/ just built, every dependency)', () => {
+    const launch = async () => {
+      const { stdout, stderr } = await run(process.execPath, ['bin/key-rotator.js', '--help'], {
+        cwd: build.dir,
+        env: { ...cliEnvironment(), KEY_ROTATOR_SHOW_LAUNCH: '1' },
+        timeout: 90_000,
+      });
+      expect(stdout).toMatch(/^\s+worker\b/m);
+      return stderr.trim();
+    };
+
+    beforeAll(async () => {
+      await run('cp', ['-a', repoPath('bin'), path.join(build.dir, 'bin')]);
+    });
+
+    it('runs dist/ while the build is current', async () => {
+      expect(await launch()).toBe('key-rotator: running dist/client/cli.js (compiled): the build is current');
+    });
+
+    it('runs the sources through tsx once a source file is newer than the build', async () => {
+      const file = path.join(build.dir, 'src', 'redact.ts');
+      const { atime, mtime } = statSync(file);
+      utimesSync(file, atime, new Date());
+      try {
+        expect(await launch()).toMatch(
+          /^key-rotator: running src\/client\/cli\.ts through tsx: the build in dist\/ is stale: src\/ changed after the build/,
+        );
+      } finally {
+        utimesSync(file, atime, mtime);
+      }
+      expect(await launch()).toContain('(compiled)');
+    });
+
+    it('runs the sources once a source file was deleted after the build', async () => {
+      // Only `key-rotator emulator` loads this file, so --help still runs from the sources.
+      const folder = path.join(build.dir, 'src', 'emulator');
+      const file = path.join(folder, 'prng.ts');
+      const folderTimes = statSync(folder);
+      const fileTimes = statSync(file);
+      const text = readFileSync(file);
+      rmSync(file);
+      try {
+        expect(await launch()).toMatch(
+          /through tsx: the build in dist\/ is stale: src\/ changed after the build/,
+        );
+      } finally {
+        writeFileSync(file, text);
+        utimesSync(file, fileTimes.atime, fileTimes.mtime);
+        utimesSync(folder, folderTimes.atime, folderTimes.mtime);
+      }
+    });
+
+    it('runs the sources when there is no build', async () => {
+      const dist = path.join(build.dir, 'dist');
+      renameSync(dist, `${dist}-away`);
+      try {
+        expect(await launch()).toBe('key-rotator: running src/client/cli.ts through tsx: no build in dist/');
+      } finally {
+        renameSync(`${dist}-away`, dist);
+      }
+    });
   });
 });
 
