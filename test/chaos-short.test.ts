@@ -205,7 +205,8 @@ describe('a short chaos run', () => {
       rotations: 10,
       seed: 7,
       minutes: 2,
-      drainMinutes: 2,
+      // Rotations started in the 2 minutes may take long to end on a busy machine: that is no violation.
+      drainMinutes: 5,
       keys: 5,
       temporalCliPath: inject('temporalCliPath'),
       outDir: join(dir, 'run'),
@@ -223,5 +224,5 @@ describe('a short chaos run', () => {
     expect(report.faults['emulator server-error-5xx'], table).toBeGreaterThan(0);
     expect(report.historiesScanned, table).toBeGreaterThanOrEqual(15);
     expect(report.passed).toBe(true);
-  }, 480_000);
+  }, 600_000);
 });

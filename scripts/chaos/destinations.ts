@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { errnoCode } from '../../src/errno.js';
@@ -171,13 +172,43 @@ export async function startChaosDestinations(options: ChaosDestinationsOptions):
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
 
-  async function readAws(name: string): Promise<string | undefined> {
-    // By stage, as consumers read it: moto answers a read without one (and BatchGetSecretValue)
-    // with the version last put, not the one AWSCURRENT was moved to.
-    const out = await ext!.aws.send(
-      new GetSecretValueCommand({ SecretId: secretPathOf(name), VersionStage: 'AWSCURRENT' }),
+  /** Values of the AWS secret versions read so far: a version never changes, so each is read once. */
+  const awsVersionValues = new Map<string, string | undefined>();
+
+  /**
+   * What AWSCURRENT holds in each secret: one ListSecrets call for where the labels are, then a read
+   * of each version not seen before. (moto answers a read without a stage, and BatchGetSecretValue,
+   * with the version last put, not the one AWSCURRENT was moved to; reading every secret by stage
+   * several times a second would keep moto busier than the worker.)
+   */
+  async function readAws(names: readonly string[]): Promise<(string | undefined)[]> {
+    const currentVersion = new Map<string, string>();
+    let nextToken: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const out = await ext!.aws.send(new ListSecretsCommand({ MaxResults: 100, NextToken: nextToken }));
+      for (const secret of out.SecretList ?? []) {
+        const stages = Object.entries(secret.SecretVersionsToStages ?? {});
+        const current = stages.find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+        if (secret.Name && current) currentVersion.set(secret.Name, current);
+      }
+      nextToken = out.NextToken;
+      if (!nextToken) break;
+    }
+    return Promise.all(
+      names.map(async (name) => {
+        const secretId = secretPathOf(name);
+        const versionId = currentVersion.get(secretId);
+        if (versionId === undefined) return undefined;
+        const cacheKey = `${secretId}|${versionId}`;
+        if (!awsVersionValues.has(cacheKey)) {
+          const out = await ext!.aws.send(
+            new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }),
+          );
+          awsVersionValues.set(cacheKey, out.SecretString || undefined);
+        }
+        return awsVersionValues.get(cacheKey);
+      }),
     );
-    return out.SecretString || undefined;
   }
 
   return {
@@ -234,7 +265,7 @@ export async function startChaosDestinations(options: ChaosDestinationsOptions):
       const [files, vault, aws] = await Promise.all([
         Promise.all(names.map((n) => readDotenvKey(fileOf(options.fileRoot, n)))),
         ext ? Promise.all(names.map(readVault)) : undefined,
-        ext ? Promise.all(names.map(readAws)) : undefined,
+        ext ? readAws(names) : undefined,
       ]);
       const out = new Map<string, DestinationReading[]>();
       names.forEach((name, i) => {

@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
+import { createRotatorDataConverter, FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { ensureTemporalCli } from '../../src/dev/temporal-cli.js';
 import { generateOpenRouterKey } from '../../src/emulator/key-store.js';
 import { startEmulator } from '../../src/emulator/server.js';
@@ -128,18 +129,23 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     );
 
     // A prebuilt bundle: a restarted worker polls in seconds instead of running webpack each time.
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietLogger,
+    });
     await writeFile(files.bundle, code);
     const keyringJson = await writeCodecKeyring(files.codecKeyring);
     const keyring = parseKeyring(keyringJson, files.codecKeyring);
     for (const [id, key] of keyring.keys) secrets.set(key.toString('base64'), `codec key ${id}`);
-    const codec = new EncryptionCodec(keyring);
+    // The key search decrypts histories as the Web UI would, foreign (unencrypted) payloads included.
+    const codec = new EncryptionCodec(keyring, { foreignPayloads: 'show' });
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
     const client = new Client({
       connection,
       namespace: server.namespace,
-      dataConverter: { payloadCodecs: [codec] },
+      dataConverter: await createRotatorDataConverter({ keyring }),
     });
 
     // ── the managed keys, their hand-made first key, the files of the run ─────────────────────
@@ -179,7 +185,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       ...destinations.workerEnv,
     };
     const cli = keyRotatorCli({ env: cliEnv, cwd: REPO_ROOT, logFile: files.cliLog });
-    const applied = await cli.run(['apply', '-f', files.rotations, '--no-env-check']);
+    const applied = await cli.run(['apply', '-f', files.rotations]);
     if (applied.code !== 0) throw new Error(`key-rotator apply exited ${applied.code}; see ${files.cliLog}`);
 
     const worker = chaosWorker({ env: workerEnv, cwd: REPO_ROOT, logFile: files.workerLog, log: note });
