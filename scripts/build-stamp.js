@@ -4,7 +4,7 @@
  * modification time it saw under src/ before compiling; bin/key-rotator.js runs dist/ only while
  * nothing under src/ is newer than that. Directories count too, so a deleted or renamed file makes
  * the build stale as well. Plain JavaScript: bin/key-rotator.js loads it without a TypeScript loader.
- * It costs one stat per file and folder of src/ (about 2 ms).
+ * It costs one stat per file and folder of src/ (~190: 2 ms idle, under 10 ms on a busy machine).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
