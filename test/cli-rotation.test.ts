@@ -213,7 +213,7 @@ describe('key-rotator with a running worker', () => {
     );
     expect(history[0]?.newKeyLabel).toBe(result.newKey?.label);
     expect(await cliJson<RotationRun[]>('history', name, '--limit', '1')).toHaveLength(1);
-  });
+  }, 300_000);
 
   it('exits 1 with the failure message when the rotation fails, and status shows it as the last error', async () => {
     const broken = {
