@@ -176,7 +176,8 @@ export async function connectWorker(
     if (options.signal?.aborted) return undefined;
     const reason = connectFailureReason(failure);
     const remainingMs = deadline - Date.now();
-    if (isRefusal(failure) || remainingMs <= 0) {
+    if (isRefusal(failure)) throw temporalUnavailable(settings.address, reason);
+    if (remainingMs <= 0) {
       const tried = `${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 1000)} s`;
       throw temporalUnavailable(
         settings.address,
