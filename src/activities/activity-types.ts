@@ -14,6 +14,10 @@ export interface KeyInfo {
   /** Total usage in USD (null when OpenRouter does not say). */
   usage: number | null;
   expiresAt: string | null;
+  /** Where the key lives and who it is for: what a replacement is created with (absent in older histories). */
+  workspaceId?: string | null;
+  creatorUserId?: string | null;
+  externalUser?: string | null;
 }
 
 export interface CreatedKeyInfo {

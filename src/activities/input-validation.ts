@@ -34,7 +34,7 @@ const sealedSecret = z.custom<SealedSecret>(
   'expected a sealed key (sealed:v2:...)',
 );
 
-/** An id OpenRouter gives a guardrail, BYOK credential or observability destination (it goes into a path). */
+/** An OpenRouter id of a workspace, guardrail, BYOK credential or observability destination. */
 const attachmentId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected an OpenRouter id (letters, digits, - and _)');
@@ -66,7 +66,7 @@ export const openRouterActivityInputs = {
         .object({
           keyName: z.string().min(1).max(200),
           expiresAt: z.iso.datetime().nullable(),
-          workspaceId: z.uuid().optional(),
+          workspaceId: attachmentId.optional(),
           creatorUserId: z.string().min(1).max(200).optional(),
           externalUser: z.string().min(1).max(500).optional(),
         })
@@ -87,7 +87,22 @@ export const openRouterActivityInputs = {
       z.object({ requestsSince: z.iso.datetime().optional() }).strict().optional(),
     ]),
   deleteKey: () => z.tuple([keyHash]),
-  readAttachments: () => z.tuple([z.object({ oldKeyHash: keyHash.nullable() }).strict()]),
+  readAttachments: () =>
+    z.tuple([
+      z
+        .object({
+          oldKey: z
+            .object({
+              hash: keyHash,
+              workspaceId: attachmentId.nullable(),
+              creatorUserId: z.string().min(1).max(200).nullable(),
+              externalUser: z.string().min(1).max(500).nullable(),
+            })
+            .strict()
+            .nullable(),
+        })
+        .strict(),
+    ]),
   assignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
   unassignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
   addToAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),

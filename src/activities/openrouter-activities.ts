@@ -42,8 +42,13 @@ export interface CreateKeyInput {
 }
 
 export interface ReadAttachmentsInput {
-  /** The key being replaced; null on a first rotation. */
-  oldKeyHash: string | null;
+  /** The key being replaced, as preflight confirmed it (`describeKey`); null on a first rotation. */
+  oldKey: {
+    hash: string;
+    workspaceId: string | null;
+    creatorUserId: string | null;
+    externalUser: string | null;
+  } | null;
 }
 
 export interface GuardrailAssignmentInput {
@@ -82,6 +87,9 @@ function keyInfo(record: KeyRecord): KeyInfo {
     disabled: record.disabled,
     usage: record.usage,
     expiresAt: record.expiresAt,
+    workspaceId: record.workspaceId,
+    creatorUserId: record.creatorUserId,
+    externalUser: record.externalUser,
   };
 }
 
@@ -341,7 +349,7 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
     },
 
     /**
-     * Preflight of the carry-over: what the new key takes over from `oldKeyHash` (its workspace,
+     * Preflight of the carry-over: what the new key takes over from the old key (its workspace,
      * creator, guardrail and the allow-lists that name it), with the config's overrides applied.
      * Only reads; a management key that may not read what is needed fails here, before create.
      */
@@ -349,7 +357,7 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
       const client = deps.openRouter(rotation);
       const configuredWorkspace = rotation.openrouter.workspaceId;
       const guardrailSetting = guardrailSettingOf(rotation);
-      const old = input.oldKeyHash === null ? undefined : await client.getKey(input.oldKeyHash, call());
+      const old = input.oldKey ?? undefined;
       const workspaceId = configuredWorkspace ?? old?.workspaceId ?? null;
       const notCarried: string[] = [];
       if (configuredWorkspace && old?.workspaceId && configuredWorkspace !== old.workspaceId) {

@@ -30,7 +30,16 @@ export async function planCarryOver(
   { openRouter }: RotationActivities,
   state: RotationState,
 ): Promise<CarryOverPlan> {
-  const plan = await openRouter.readAttachments(rotation, { oldKeyHash: oldKey?.hash ?? null });
+  const plan = await openRouter.readAttachments(rotation, {
+    oldKey: oldKey
+      ? {
+          hash: oldKey.hash,
+          workspaceId: oldKey.workspaceId ?? null,
+          creatorUserId: oldKey.creatorUserId ?? null,
+          externalUser: oldKey.externalUser ?? null,
+        }
+      : null,
+  });
   state.carryOverPlanned(plan);
   return plan;
 }
