@@ -8,12 +8,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectTemporal } from '../src/client/temporal-client.js';
 import type { EmulatorStateSnapshot } from '../src/emulator/server.js';
 import { hashOfKey } from '../src/openrouter/hash.js';
 import { readDotenvValue } from '../src/stores/dotenv-format.js';
-import { rotationScheduleId } from '../src/workflows/messages.js';
+import { rotationScheduleId, rotationWorkflowId } from '../src/workflows/messages.js';
 import { findFreePort, waitFor } from './support/net.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -59,6 +60,7 @@ function processesMentioning(text: string): number[] {
 interface Ports {
   temporal: number;
   ui: number;
+  codec: number;
   emulator: number;
   metrics: number;
 }
@@ -76,6 +78,7 @@ function startLocalStack(ports: Ports): Started {
     KEY_ROTATOR_DEMO_DATA_DIR: dataDir,
     KEY_ROTATOR_DEMO_TEMPORAL_PORT: String(ports.temporal),
     KEY_ROTATOR_DEMO_UI_PORT: String(ports.ui),
+    KEY_ROTATOR_DEMO_CODEC_PORT: String(ports.codec),
     KEY_ROTATOR_DEMO_EMULATOR_PORT: String(ports.emulator),
     KEY_ROTATOR_METRICS_ADDRESS: `127.0.0.1:${ports.metrics}`,
     // node_modules is shared with the rest of the run: never reinstall it from here.
@@ -166,6 +169,7 @@ describe('npm start (scripts/start-local.sh)', () => {
     const ports: Ports = {
       temporal: await findFreePort(),
       ui: await findFreePort(),
+      codec: await findFreePort(),
       emulator: await findFreePort(),
       metrics: await findFreePort(),
     };
@@ -238,6 +242,7 @@ describe('npm start (scripts/start-local.sh)', () => {
     try {
       const schedule = await session.client.schedule.getHandle(rotationScheduleId('demo-app')).describe();
       expect(schedule.state.paused).toBe(false);
+      await expectTheUiDecodesRotations(ports, second.output(), session.connection);
     } finally {
       await session.close();
     }
@@ -250,6 +255,56 @@ describe('npm start (scripts/start-local.sh)', () => {
     );
   }, 420_000);
 });
+
+/**
+ * The Web UI is pointed at the codec server the banner prints, and that server decodes a finished
+ * rotation's input for the UI's origin, with the keys inside still sealed.
+ */
+async function expectTheUiDecodesRotations(
+  ports: Ports,
+  output: string,
+  connection: Connection,
+): Promise<void> {
+  const codecUrl = `http://127.0.0.1:${ports.codec}`;
+  expect(output).toMatch(new RegExp(`Codec server\\s+${codecUrl} `));
+  // As the README prints it, only pointed at this test's ports: no management key for the CLI.
+  expect(output).toMatch(
+    / {2}(TEMPORAL_ADDRESS=\S+ )?(KEY_ROTATOR_CODEC_KEY_FILE=\S+ )?npx key-rotator rotate demo-app --wait$/m,
+  );
+  expect(output).not.toMatch(/MANAGEMENT_KEY\S*=\S* npx key-rotator/);
+  const settings = await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text();
+  expect(settings).toContain(codecUrl);
+
+  const [run] = (
+    await connection.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowId = '${rotationWorkflowId('demo-app')}' AND ExecutionStatus = 'Completed'`,
+    })
+  ).executions;
+  const history = await connection.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: run!.execution!,
+  });
+  const input = history.history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+  const wire = input.map((p) => ({
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
+    data: Buffer.from(p.data!).toString('base64'),
+  }));
+  expect(JSON.stringify(wire)).not.toContain('demo-app');
+  const res = await fetch(`${codecUrl}/decode`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: `http://127.0.0.1:${ports.ui}` },
+    body: JSON.stringify({ payloads: wire }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('access-control-allow-origin')).toBe(`http://127.0.0.1:${ports.ui}`);
+  const decoded = (await res.json()) as { payloads: { data: string }[] };
+  const text = Buffer.from(decoded.payloads[0]!.data, 'base64').toString('utf8');
+  expect(text).toContain('"name":"demo-app"');
+  expect(text).not.toMatch(/sk-or-v1-[0-9a-f]{64}/);
+}
 
 /** The emulator's saved keys, read from its state file while it is stopped. */
 function savedEmulatorKeys(): unknown[] {

@@ -40,6 +40,8 @@ export interface DemoSettings {
   temporalPort: number;
   /** Temporal Web UI port; 0 = a free one. @default 8233 */
   uiPort: number;
+  /** Codec server port (the Web UI decodes rotations through it); 0 = a free one. @default 8888 */
+  codecPort: number;
   /** OpenRouter emulator port; 0 = a free one (a restart then changes the URL). @default 8787 */
   emulatorPort: number;
   /** Prometheus metrics of the worker: KEY_ROTATOR_METRICS_ADDRESS, else 127.0.0.1:9464 or a free port. */
@@ -76,6 +78,7 @@ export function demoSettingsFrom(env: NodeJS.ProcessEnv, root: string): DemoSett
     },
     temporalPort: portFrom(env, 'KEY_ROTATOR_DEMO_TEMPORAL_PORT', 7233),
     uiPort: portFrom(env, 'KEY_ROTATOR_DEMO_UI_PORT', 8233),
+    codecPort: portFrom(env, 'KEY_ROTATOR_DEMO_CODEC_PORT', 8888),
     emulatorPort: portFrom(env, 'KEY_ROTATOR_DEMO_EMULATOR_PORT', 8787),
     metricsAddress: env.KEY_ROTATOR_METRICS_ADDRESS || undefined,
     realOpenRouter: Boolean(env[MANAGEMENT_KEY_ENV] || env[`${MANAGEMENT_KEY_ENV}_FILE`]),

@@ -12,13 +12,14 @@ import { DEFAULT_TEMPORAL_ADDRESS, connectTemporal } from '../client/temporal-cl
 import { rotationTaskQueue } from '../client/workflow-names.js';
 import { CODEC_KEY_FILE_ENV, DEV_KEYRING_PATH } from '../codec/keyring.js';
 import { ensureTemporalCli } from '../dev/temporal-cli.js';
-import { startTemporalDevServer } from '../dev/temporal-dev-server.js';
+import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.js';
 import { POLICY_ENV } from '../policy/load-worker-policy.js';
 import { runWorker } from '../worker.js';
 import { rotationScheduleId } from '../workflows/messages.js';
 import { applyDemoConfig } from './apply-demo-config.js';
 import { startConsumer } from './consumer.js';
 import { writeDemoConfig } from './demo-config.js';
+import { startDemoCodecServer } from './demo-codec-server.js';
 import { demoCodecKey, demoEnvironment } from './demo-environment.js';
 import type { DemoLog } from './demo-log.js';
 import { writeDemoPolicy } from './demo-policy.js';
@@ -100,22 +101,14 @@ function startWorker(env: NodeJS.ProcessEnv, teardown: Teardown, log: DemoLog): 
   return ended;
 }
 
-/** What the CLI needs in another terminal to reach this demo, beyond its defaults. */
-function cliVariables(
-  settings: DemoSettings,
-  env: NodeJS.ProcessEnv,
-  managementKeyEnv: Record<string, string>,
-): { cliEnv: Record<string, string>; rotateEnv: Record<string, string> } {
-  const show = (file: string) => displayPath(settings, file);
+/** What the CLI needs in another terminal to reach this demo, beyond its defaults (no credential: the worker holds them). */
+function cliVariables(settings: DemoSettings, env: NodeJS.ProcessEnv): { cliEnv: Record<string, string> } {
   const cliEnv: Record<string, string> = {};
   if (env.TEMPORAL_ADDRESS !== DEFAULT_TEMPORAL_ADDRESS) cliEnv.TEMPORAL_ADDRESS = env.TEMPORAL_ADDRESS ?? '';
   const keyring = env[CODEC_KEY_FILE_ENV];
   if (keyring && keyring !== path.join(settings.root, DEV_KEYRING_PATH))
-    cliEnv[CODEC_KEY_FILE_ENV] = show(keyring);
-  const rotateEnv = Object.fromEntries(
-    Object.entries(managementKeyEnv).map(([name, file]) => [name, show(file)]),
-  );
-  return { cliEnv, rotateEnv };
+    cliEnv[CODEC_KEY_FILE_ENV] = displayPath(settings, keyring);
+  return { cliEnv };
 }
 
 export async function runLocalStack(options: LocalStackOptions): Promise<void> {
@@ -128,6 +121,7 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
     await cleanUpAfterKilledRun(paths.pids, paths.temporalDb, log);
     await ensurePortFree(settings.temporalPort, 'the Temporal dev server', 'KEY_ROTATOR_DEMO_TEMPORAL_PORT');
     await ensurePortFree(settings.uiPort, 'the Temporal Web UI', 'KEY_ROTATOR_DEMO_UI_PORT');
+    await ensurePortFree(settings.codecPort, 'the codec server', 'KEY_ROTATOR_DEMO_CODEC_PORT');
     if (!settings.realOpenRouter) {
       await ensurePortFree(
         settings.emulatorPort,
@@ -137,6 +131,17 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
     }
     await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
 
+    // ── the codec server, so that the Web UI shows rotations decoded ─────────────────────────
+    const codecKeyEnv = await demoCodecKey(options.env, paths.codecKeyring);
+    const uiPort = settings.uiPort || (await freePort());
+    const codecServer = await startDemoCodecServer({
+      env: { ...options.env, ...codecKeyEnv },
+      port: settings.codecPort,
+      uiPort,
+    });
+    teardown.add('the codec server', () => codecServer.close());
+    log('codec', `codec server at ${codecServer.url} (POST /decode for the Web UI; keys stay sealed)`);
+
     // ── Temporal ──────────────────────────────────────────────────────────────────────────────
     const cliPath = await ownSessionCli(await ensureTemporalCli(), paths.dataDir);
     log('temporal', `starting the Temporal dev server (state in ${show(paths.temporalDb)}) ...`);
@@ -144,7 +149,8 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
     const server = await startTemporalDevServer({
       cliPath,
       port: settings.temporalPort,
-      uiPort: settings.uiPort,
+      uiPort,
+      uiCodecEndpoint: codecServer.url,
       dbFile: paths.temporalDb,
     });
     teardown.add('the Temporal dev server', async () => {
@@ -175,7 +181,7 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
       base: options.env,
       temporalAddress: server.address,
       extra: {
-        ...(await demoCodecKey(options.env, paths.codecKeyring)),
+        ...codecKeyEnv,
         ...openRouter.managementKeyEnv,
         // The worker and the demo's `apply` both run with it.
         [POLICY_ENV]: policyFile,
@@ -206,7 +212,9 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
     }
 
     // ── apply the schedules ───────────────────────────────────────────────────────────────────
-    const session = await connectTemporal({ env });
+    // The server is up (health-checked); the worker's workflow bundling may hold this event loop
+    // for tens of seconds on a busy machine, which a 5 s connect deadline would count against it.
+    const session = await connectTemporal({ env, connectTimeout: '120s' });
     teardown.add('the Temporal client', () => session.close());
     await applyDemoConfig({ configFile: show(paths.config), env, cwd: settings.root, log });
     if (shutdown.aborted) return;
@@ -255,12 +263,13 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
       readyInMs: Date.now() - startedAt,
       temporalAddress: server.address,
       uiUrl: server.uiUrl,
+      codecServerUrl: codecServer.url,
       openRouter: openRouter.description,
       secretFile: show(paths.secretFile),
       consumer: openRouter.emulator !== undefined,
       configFile: `${show(paths.config)} (from examples/rotations.yaml)`,
       metricsAddress,
-      ...cliVariables(settings, env, openRouter.managementKeyEnv),
+      ...cliVariables(settings, env),
     });
     for (const line of lines) log('demo', line);
 

@@ -6,6 +6,8 @@ export interface WhereToLook {
   readyInMs: number;
   temporalAddress: string;
   uiUrl?: string;
+  /** The codec server the Web UI decodes rotations with. */
+  codecServerUrl?: string;
   /** One phrase: which OpenRouter the demo talks to. */
   openRouter: string;
   /** The file holding the app's current key (a path, never its content). */
@@ -14,13 +16,8 @@ export interface WhereToLook {
   consumer: boolean;
   configFile: string;
   metricsAddress: string;
-  /** Variables the CLI needs in another terminal (empty when the defaults work). */
+  /** Variables the CLI needs in another terminal (empty when the defaults work; never a management key). */
   cliEnv: Record<string, string>;
-  /**
-   * Variables `rotate` needs on top: it checks that the management key the rotation names is
-   * there (the emulator's is a file, `OPENROUTER_MANAGEMENT_KEY_FILE`).
-   */
-  rotateEnv: Record<string, string>;
 }
 
 export function whereToLookLines(info: WhereToLook): string[] {
@@ -28,12 +25,14 @@ export function whereToLookLines(info: WhereToLook): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(18)}${value}`;
   const assignments = (env: Record<string, string>) =>
     Object.entries(env).map(([name, value]) => `${name}=${value} `);
-  const cli = (args: string, extra: Record<string, string> = {}) =>
-    `  ${[...assignments(info.cliEnv), ...assignments(extra)].join('')}npx key-rotator ${args}`;
+  const cli = (args: string) => `  ${assignments(info.cliEnv).join('')}npx key-rotator ${args}`;
   return [
     rule,
     `The local stack is ready (in ${(info.readyInMs / 1000).toFixed(1)} s).`,
     row('Temporal Web UI', info.uiUrl ? `${info.uiUrl}/namespaces/default/workflows` : '(headless)'),
+    ...(info.codecServerUrl
+      ? [row('Codec server', `${info.codecServerUrl} (the Web UI shows rotations decoded; keys stay sealed)`)]
+      : []),
     row('Temporal server', info.temporalAddress),
     row('OpenRouter', info.openRouter),
     row(
@@ -45,7 +44,7 @@ export function whereToLookLines(info: WhereToLook): string[] {
     '',
     'Try, in another terminal in this folder:',
     cli(`status ${info.rotation}`),
-    cli(`rotate ${info.rotation} --wait`, info.rotateEnv),
+    cli(`rotate ${info.rotation} --wait`),
     `${cli(`pause ${info.rotation}`)}   (and \`resume ${info.rotation}\`)`,
     Object.keys(info.cliEnv).length > 0
       ? '(the variables point the CLI at this demo; the defaults are 127.0.0.1:7233 and .data/codec-keyring.json)'

@@ -18,6 +18,8 @@ export interface DevServerOptions {
   port?: number;
   /** Serve the Web UI on this port (0 = free port); undefined = headless. */
   uiPort?: number;
+  /** Remote codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`); undefined = none. */
+  uiCodecEndpoint?: string;
   /** SQLite file that keeps state across restarts; undefined = in memory. */
   dbFile?: string;
   /** @default "default" */
@@ -43,6 +45,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   args.push('--log-level', 'error');
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort || (await freePort())));
+  if (options.uiPort !== undefined && options.uiCodecEndpoint)
+    args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   // The metrics endpoint would otherwise take a fixed port shared by every dev server.
   args.push('--metrics-port', String(await freePort()));
