@@ -83,7 +83,11 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     maxTaskQueueActivitiesPerSecond: options.openRouterRequestsPerSecond ?? 5,
   });
   const workers = [rotationWorker, apiWorker];
+  // A shutdown also ends the wait to become the current version: a worker stopped right after it
+  // started has nothing to hand new rotations to.
+  const stopping = new AbortController();
   const shutdown = () => {
+    stopping.abort();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
   const run = async () => {
@@ -99,6 +103,7 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
           connection: options.connection,
           namespace: options.namespace,
           deployment,
+          signal: stopping.signal,
         }).catch((err: unknown) => {
           shutdown();
           throw err;

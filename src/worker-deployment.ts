@@ -6,7 +6,6 @@
  * version (see docs/operations.md, "Deploying a new worker version").
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { NativeConnection, WorkerDeploymentOptions } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -39,11 +38,6 @@ export function buildIdOf(packageVersion: string, workflowBundleCode: string): s
   return `${packageVersion}-${digest}`;
 }
 
-/** The build id of a prebuilt bundle file (the Docker image's). */
-export async function buildIdOfBundleFile(packageVersion: string, path: string): Promise<string> {
-  return buildIdOf(packageVersion, await readFile(path, 'utf8'));
-}
-
 export interface SetCurrentVersionOptions {
   connection: NativeConnection;
   namespace: string;
@@ -63,6 +57,7 @@ export async function setCurrentDeploymentVersion(options: SetCurrentVersionOpti
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let delayMs = 250;
   for (;;) {
+    if (options.signal?.aborted) return;
     try {
       await options.connection.workflowService.setWorkerDeploymentCurrentVersion({
         namespace: options.namespace,
