@@ -6,7 +6,12 @@ const DAY_MS = 86_400_000;
 /** Margin added to interval + grace for the `expiresAfter: auto` backstop. */
 const EXPIRY_MARGIN_MS = 7 * DAY_MS;
 
-/** How much of the run id a key name carries. */
+/**
+ * How much of the run id a key name carries: its END. Run ids are UUIDv7 now, whose first 8 hex
+ * digits are a timestamp shared by runs started within about a minute; two runs of one rotation
+ * with the same name let a retried create delete the previous run's (live, stored) key as its own
+ * orphan. The last digits are random.
+ */
 const RUN_PREFIX_LENGTH = 8;
 const KEY_RUN_SUFFIX = / \(key-rotator ([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?) ([0-9a-zA-Z-]{8})\)$/;
 
@@ -15,7 +20,7 @@ const KEY_RUN_SUFFIX = / \(key-rotator ([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?) ([
  * find (and delete) a key an earlier attempt of this run created but never heard back about.
  */
 export function keyNameForRun(rotation: RotationConfig, runId: string): string {
-  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(0, RUN_PREFIX_LENGTH)})`;
+  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(-RUN_PREFIX_LENGTH)})`;
 }
 
 /**
