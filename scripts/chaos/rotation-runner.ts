@@ -92,14 +92,7 @@ export async function runRotations(options: RotationRunnerOptions): Promise<Rota
           options.log(`${name}: the triggered schedule started no rotation in 3 min; triggering again`);
           continue;
         }
-        const run = await options.cli.run([
-          'rotate',
-          name,
-          '--json',
-          '--no-env-check',
-          '--reason',
-          'chaos run',
-        ]);
+        const run = await options.cli.run(['rotate', name, '--json', '--reason', 'chaos run']);
         // Exit 0 or not, what counts is whether Temporal now has a new run (a start whose answer
         // was lost in a server restart is still a start).
         const runId = await newRunId(name, previous, Date.now() + (run.code === 0 ? 30_000 : 3_000));
