@@ -3,6 +3,7 @@
 # into $TOOLS_DIR/bin (default .tools/bin):
 #   kube-apiserver v1.37.2 and etcd v3.7.0   (Kubernetes destination tests)
 #   temporal-server and temporal-sql-tool    (cluster test; the version docker-compose.yml runs)
+#   compose-check                            (docker-compose.yml loaded by Docker Compose's own compose-go)
 # Usage: scripts/ensure-go-test-servers.sh [name ...]   (no name: all of them)
 # Idempotent: a binary is rebuilt only when its module's go.mod or go.sum changed. The first build on a
 # machine takes minutes (kube-apiserver about 10 on 2 cores); later ones, also from a fresh clone, reuse Go's
@@ -20,8 +21,9 @@ declare -A SERVERS=(
   [etcd]="etcd|go.etcd.io/etcd/server/v3"
   [temporal-server]="temporal-server|go.temporal.io/server/cmd/server"
   [temporal-sql-tool]="temporal-server|go.temporal.io/server/cmd/tools/sql"
+  [compose-check]="compose-check|."
 )
-ORDER=(etcd kube-apiserver temporal-server temporal-sql-tool)
+ORDER=(etcd kube-apiserver temporal-server temporal-sql-tool compose-check)
 
 command -v go >/dev/null 2>&1 || { echo "go is required to build the test servers (Go >= 1.26)" >&2; exit 1; }
 
@@ -34,7 +36,10 @@ for name in "${names[@]}"; do
   [[ -n "$spec" ]] || { echo "unknown test server '$name' (known: ${ORDER[*]})" >&2; exit 2; }
   module_dir="$root/scripts/go/${spec%%|*}"
   package="${spec#*|}"
-  want="$(cat "$module_dir/go.mod" "$module_dir/go.sum" | sha256sum | cut -c1-16)"
+  sources=("$module_dir/go.mod" "$module_dir/go.sum")
+  # A program of our own (package "."): its Go files decide the build too.
+  [[ "$package" != "." ]] || sources+=("$module_dir"/*.go)
+  want="$(cat "${sources[@]}" | sha256sum | cut -c1-16)"
   stamp="$bin/.$name.stamp"
   if [[ -x "$bin/$name" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     echo "$name already built ($bin/$name)"
