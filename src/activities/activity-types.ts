@@ -43,6 +43,11 @@ export interface DestinationReading {
   hash?: string;
   label?: string;
   version?: string;
+  /**
+   * A write-only destination (GitHub Actions secret, Vercel sensitive variable): `present` says
+   * the secret exists, and there is never a hash or label (absent in older histories).
+   */
+  writeOnly?: boolean;
 }
 
 export interface DestinationsSnapshot {

@@ -9,7 +9,7 @@ import type { RotationConfig } from '../config/schema.js';
 import { DestinationError, VerificationError } from '../errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
 import { labelOfKey } from '../redact.js';
-import type { SecretStore } from '../stores/secret-store.js';
+import type { SecretStore, WriteOnlyState } from '../stores/secret-store.js';
 import type { DestinationReading, DestinationsSnapshot, WrittenVersion } from './activity-types.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
@@ -46,6 +46,17 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       const readings: DestinationReading[] = [];
       const values = new Set<string>();
       for (const store of deps.stores(rotation)) {
+        if (store.readWriteOnlyState) {
+          // No value to compare or roll back to: the readable destinations speak for the key.
+          const state = await store.readWriteOnlyState();
+          readings.push({
+            destination: store.description,
+            present: state !== null,
+            writeOnly: true,
+            ...(state ? { version: state.version } : {}),
+          });
+          continue;
+        }
         const current = await store.read();
         if (!current) {
           readings.push({ destination: store.description, present: false });
@@ -89,11 +100,24 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       return { destination: store.description, version };
     },
 
-    /** Every destination hands out the key with `expectedHash`; compares hashes, returns versions. */
+    /**
+     * Every destination hands out the key with `expectedHash`; compares hashes, returns versions.
+     * A write-only destination cannot be compared: it passes when it was written no earlier than
+     * the new key's creation at OpenRouter (less a clock slack), i.e. during this rotation.
+     */
     async verifyDestinations(rotation: RotationConfig, expectedHash: string): Promise<WrittenVersion[]> {
       const versions: WrittenVersion[] = [];
       const wrong: string[] = [];
+      let newKeyCreatedAt: string | undefined;
       for (const store of deps.stores(rotation)) {
+        if (store.readWriteOnlyState) {
+          newKeyCreatedAt ??= (await deps.openRouter(rotation).getKey(expectedHash)).createdAt;
+          const state = await store.readWriteOnlyState();
+          const problem = writeOnlyProblem(state, newKeyCreatedAt);
+          if (problem) wrong.push(`${store.description} ${problem}`);
+          else if (state) versions.push({ destination: store.description, version: state.version });
+          continue;
+        }
         const current = await store.read();
         if (!current) wrong.push(`${store.description} holds no key`);
         else if (hashOfKey(current.value) !== expectedHash) {
@@ -106,6 +130,24 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       return versions;
     },
   };
+}
+
+/**
+ * How far a write-only destination's clock may lag OpenRouter's: its `updated_at` for our write may
+ * read up to this much before the new key's `created_at`.
+ */
+export const WRITE_ONLY_CLOCK_SLACK_MS = 5 * 60_000;
+
+/** Why a write-only destination does not show our write, or undefined when it does. */
+function writeOnlyProblem(state: WriteOnlyState | null, newKeyCreatedAt: string): string | undefined {
+  if (!state) return 'holds no secret';
+  const writtenAt = Date.parse(state.updatedAt);
+  const createdAt = Date.parse(newKeyCreatedAt);
+  if (Number.isNaN(writtenAt)) return `gave no readable write time (${state.updatedAt})`;
+  if (!Number.isNaN(createdAt) && writtenAt < createdAt - WRITE_ONLY_CLOCK_SLACK_MS) {
+    return `was last written ${state.updatedAt}, before the new key was created (${newKeyCreatedAt})`;
+  }
+  return undefined;
 }
 
 export type DestinationActivities = ReturnType<typeof createDestinationActivities>;

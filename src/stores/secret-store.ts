@@ -12,6 +12,17 @@ export interface StoredSecret {
   version: string;
 }
 
+/**
+ * What a write-only destination (README.md, "Write-only destinations") tells about its secret in
+ * place of the value: that it exists, and when it was last written.
+ */
+export interface WriteOnlyState {
+  /** When the destination says the secret was last written (ISO 8601, the destination's clock). */
+  updatedAt: string;
+  /** The destination's version id (GitHub: `updated_at`; Vercel: the variable's `updatedAt`). */
+  version: string;
+}
+
 export interface WriteOptions {
   /**
    * Stable id of this logical write (derived from the workflow run and the step), so a retried
@@ -48,4 +59,11 @@ export interface SecretStore {
    * current-version pointer back.
    */
   restore(previousValue: string, options: WriteOptions): Promise<WriteResult>;
+  /**
+   * Present only on write-only destinations, which cannot hand the value back (GitHub Actions
+   * secrets, Vercel `sensitive` variables); their `read()` always returns null. Null when the
+   * secret does not exist. The rotation never takes the old key from them nor compares their
+   * value: see README.md, "Write-only destinations".
+   */
+  readWriteOnlyState?(): Promise<WriteOnlyState | null>;
 }

@@ -95,7 +95,9 @@ export function restoreDestination(
         return undefined;
       }
       const { readings } = await persistentDestinations.readDestinations(rotation);
-      return readings[index]?.hash === newKey.hash
+      const reading = readings[index];
+      // A write-only destination cannot show what it holds: if it exists, it may hold the new key.
+      return reading?.hash === newKey.hash || (reading?.writeOnly && reading.present)
         ? 'it held no key before, so it keeps the new one'
         : undefined;
     },

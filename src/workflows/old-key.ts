@@ -40,7 +40,9 @@ async function identifyOldKey(
   openRouter: RotationActivities['openRouter'],
   state: RotationState,
 ): Promise<OldKey> {
-  const present = snapshot.readings.filter((r) => r.present);
+  // Write-only destinations hand back no value: the readable ones say which key is current.
+  const readable = snapshot.readings.filter((r) => !r.writeOnly);
+  const present = readable.filter((r) => r.present);
   const hashes = new Set(present.map((r) => r.hash));
   if (hashes.size > 1) {
     throw workflowFailure(
@@ -54,7 +56,7 @@ async function identifyOldKey(
     state.warn('no destination holds a key yet: this first rotation only creates and stores one');
     return {};
   }
-  for (const missing of snapshot.readings.filter((r) => !r.present)) {
+  for (const missing of readable.filter((r) => !r.present)) {
     state.warn(`${missing.destination} holds no key yet; it will receive the new one`);
   }
   const known = await openRouter.describeKey(rotation, first.hash);
