@@ -6,8 +6,9 @@
  * This module has no Node built-ins so the workflow can import its types and helpers.
  */
 import { z } from 'zod';
+import { notificationsSchema } from '../events/sink-schemas.js';
 import { hasNulByte } from '../policy/path-rules.js';
-import { destinationSchemas } from '../stores/destination-schemas.js';
+import { destinationSchemas, isWriteOnlyDestination } from '../stores/destination-schemas.js';
 import { durationString, envVarName, serviceUrl } from './field-schemas.js';
 
 export {
@@ -123,11 +124,28 @@ export const rotationSchema = z
     verify: verifySchema.default(verifySchema.parse({})),
     /** Written in this order; a failure rolls back the ones already written. */
     destinations: z.array(destinationSchema).min(1, 'at least one destination is required'),
+    /**
+     * Where this rotation's lifecycle events go (webhook, slack, log; see docs/events.md). Omitted
+     * = the file's top-level `notifications`; `[]` = none.
+     */
+    notifications: notificationsSchema.optional(),
   })
   .strict()
   .superRefine((rotation, ctx) => {
     for (const path of stringsWithNulByte(rotation, [])) {
       ctx.addIssue({ code: 'custom', path, message: 'must not contain a NUL byte' });
+    }
+    // Write-only destinations cannot say which key is current, nor give it back for a rollback.
+    if (rotation.destinations.every(isWriteOnlyDestination)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['destinations'],
+        message:
+          `rotation "${rotation.name}" has only write-only destinations (GitHub Actions secrets, Vercel sensitive ` +
+          'variables); add one that can be read back (file, vault, aws-secrets-manager, infisical, ' +
+          'kubernetes-secret, or vercel-env with variableType: encrypted): it tells which key is current and ' +
+          'holds the value a rollback writes back',
+      });
     }
   });
 
@@ -158,8 +176,19 @@ export const configSchema = z
         } else seen.set(r.name, i);
       });
     }),
+    /** Where the lifecycle events of every rotation without its own `notifications` go. @default [] */
+    notifications: notificationsSchema.optional(),
   })
-  .strict();
+  .strict()
+  // Each rotation carries its sinks itself (the schedule's snapshot is the workflow's input).
+  .transform((config) => ({
+    ...config,
+    rotations: config.rotations.map((rotation) =>
+      rotation.notifications !== undefined || config.notifications === undefined
+        ? rotation
+        : { ...rotation, notifications: config.notifications },
+    ),
+  }));
 
 export type RotationsConfig = z.infer<typeof configSchema>;
 export type RotationConfig = z.infer<typeof rotationSchema>;
