@@ -15,8 +15,9 @@ import { tryParseDuration } from './config/duration.js';
 import { ConfigError, RotatorError } from './errors.js';
 import { redact } from './redact.js';
 
-/** Where Temporal is looked for when nothing is configured. @default "127.0.0.1:7233" */
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+import { DEFAULT_TEMPORAL_ADDRESS } from './temporal-address.js';
+
+export { DEFAULT_TEMPORAL_ADDRESS };
 /** @default "default" */
 export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
 /** How long the worker waits for Temporal at start-up, as a duration (`60s`, `5m`). */

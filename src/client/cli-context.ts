@@ -1,6 +1,6 @@
 /** What every command gets: the environment, where to print, the clock and a lazy Temporal session. */
 import { Output, type OutputStream } from './output/output.js';
-import { connectTemporal, type TemporalSession } from './temporal-client.js';
+import type { TemporalSession } from './temporal-client.js';
 
 export interface CliContext {
   env: NodeJS.ProcessEnv;
@@ -32,7 +32,8 @@ export function createCliContext(io: CliIo = {}): CliContext {
     cwd: io.cwd ?? process.cwd(),
     out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr),
     now: () => new Date(),
-    temporal: () => (session ??= connectTemporal({ env })),
+    // Imported on first use: the Temporal client takes most of a second to load, and `--help` needs none of it.
+    temporal: () => (session ??= import('./temporal-client.js').then((m) => m.connectTemporal({ env }))),
     close: async () => {
       if (!session) return;
       const opened = await session.catch(() => undefined);
