@@ -4,14 +4,36 @@
  * built-ins because the workflow imports the config schema. The stores, labels and policy hooks
  * are listed in registry.ts, which the compiler keeps in step with this list.
  */
+import type { z } from 'zod';
 import { awsSecretsManagerDestinationSchema } from './aws-secrets-manager/schema.js';
 import { fileDestinationSchema } from './file/schema.js';
+import {
+  githubActionsSecretDestinationSchema,
+  githubActionsSecretIsWriteOnly,
+} from './github-actions-secret/schema.js';
 import { infisicalDestinationSchema } from './infisical/schema.js';
+import { kubernetesSecretDestinationSchema } from './kubernetes-secret/schema.js';
 import { vaultDestinationSchema } from './vault/schema.js';
+import { vercelEnvDestinationSchema, vercelEnvIsWriteOnly } from './vercel-env/schema.js';
 
 export const destinationSchemas = [
   fileDestinationSchema,
   awsSecretsManagerDestinationSchema,
   vaultDestinationSchema,
   infisicalDestinationSchema,
+  githubActionsSecretDestinationSchema,
+  vercelEnvDestinationSchema,
+  kubernetesSecretDestinationSchema,
 ] as const;
+
+type AnyDestinationConfig = z.infer<(typeof destinationSchemas)[number]>;
+
+/**
+ * Whether a destination cannot hand its value back (README.md, "Write-only destinations"): a
+ * rotation needs at least one that can. The stores of these answer `readWriteOnlyState`.
+ */
+export function isWriteOnlyDestination(config: AnyDestinationConfig): boolean {
+  if (config.type === 'github-actions-secret') return githubActionsSecretIsWriteOnly(config);
+  if (config.type === 'vercel-env') return vercelEnvIsWriteOnly(config);
+  return false;
+}

@@ -8,8 +8,11 @@ import { ConfigError } from '../errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import type { Destination, LabelContext } from './destination.js';
 import { fileDestination } from './file/index.js';
+import { githubActionsSecretDestination } from './github-actions-secret/index.js';
 import { infisicalDestination } from './infisical/index.js';
+import { kubernetesSecretDestination } from './kubernetes-secret/index.js';
 import { vaultDestination } from './vault/index.js';
+import { vercelEnvDestination } from './vercel-env/index.js';
 
 type DestinationType = DestinationConfig['type'];
 
@@ -18,6 +21,9 @@ const destinations: { [Type in DestinationType]: Destination<Extract<Destination
   'aws-secrets-manager': awsSecretsManagerDestination,
   vault: vaultDestination,
   infisical: infisicalDestination,
+  'github-actions-secret': githubActionsSecretDestination,
+  'vercel-env': vercelEnvDestination,
+  'kubernetes-secret': kubernetesSecretDestination,
 };
 
 /** The destination kind named `type`, or undefined when no folder implements it. */

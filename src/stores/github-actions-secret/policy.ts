@@ -1,0 +1,11 @@
+import type { DestinationPolicyHooks } from '../destination.js';
+import type { GithubActionsSecretDestinationConfig } from './schema.js';
+
+export const githubActionsSecretPolicyHooks: DestinationPolicyHooks<GithubActionsSecretDestinationConfig> = {
+  outboundUrls: (config) => [{ field: 'apiUrl', url: config.apiUrl, allowedBy: 'githubApiUrls' }],
+  credentialRefs: ({ auth }) =>
+    'token' in auth
+      ? [{ field: 'auth.token', ref: auth.token }]
+      : [{ field: 'auth.app.privateKey', ref: auth.app.privateKey }],
+  writtenPaths: () => [],
+};

@@ -1,0 +1,23 @@
+import type { DestinationPolicyHooks } from '../destination.js';
+import { configuredApiServer } from './label.js';
+import type { KubernetesSecretDestinationConfig } from './schema.js';
+
+/** Where the kubelet mounts a pod's service-account token, CA and namespace. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export const kubernetesSecretPolicyHooks: DestinationPolicyHooks<KubernetesSecretDestinationConfig> = {
+  // In-cluster: https://kubernetes.default.svc stands for the API server KUBERNETES_SERVICE_HOST names.
+  outboundUrls: (config) => [
+    {
+      field: config.auth.method === 'kubeconfig' ? 'auth.server' : 'auth.method',
+      url: configuredApiServer(config),
+      allowedBy: 'kubernetesApiServers',
+    },
+  ],
+  // The pod's own service-account token is a credential too: the policy's credentials.fileRoots must hold it.
+  credentialRefs: ({ auth }) =>
+    auth.method === 'kubeconfig'
+      ? [{ field: 'auth.kubeconfig', ref: auth.kubeconfig }]
+      : [{ field: 'auth.method', ref: { file: `${SERVICE_ACCOUNT_DIR}/token` } }],
+  writtenPaths: () => [],
+};

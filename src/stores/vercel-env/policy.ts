@@ -1,0 +1,8 @@
+import type { DestinationPolicyHooks } from '../destination.js';
+import type { VercelEnvDestinationConfig } from './schema.js';
+
+export const vercelEnvPolicyHooks: DestinationPolicyHooks<VercelEnvDestinationConfig> = {
+  outboundUrls: (config) => [{ field: 'apiUrl', url: config.apiUrl, allowedBy: 'vercelApiUrls' }],
+  credentialRefs: ({ auth }) => [{ field: 'auth.token', ref: auth.token }],
+  writtenPaths: () => [],
+};
