@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { rule } from '../config/field-schemas.js';
+import { DEFAULT_GITHUB_API_URL } from '../stores/github-actions-secret/schema.js';
+import { DEFAULT_VERCEL_API_URL } from '../stores/vercel-env/schema.js';
 import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from './env-name-rules.js';
 import { hasNulByte, pathProblem } from './path-rules.js';
 import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
@@ -104,6 +106,14 @@ export const workerPolicySchema = z
          * override the SDK's own AWS endpoints are used, which are always allowed. @default []
          */
         awsEndpoints: z.array(origin).default([]),
+        /**
+         * Origins a `github-actions-secret` destination's `apiUrl` may name: GitHub's public API by
+         * default (a GitHub token is only good there), GitHub Enterprise Servers when listed.
+         * @default ["https://api.github.com"]
+         */
+        githubApiUrls: z.array(origin).default([DEFAULT_GITHUB_API_URL]),
+        /** Origins a `vercel-env` destination's `apiUrl` may name. @default ["https://api.vercel.com"] */
+        vercelApiUrls: z.array(origin).default([DEFAULT_VERCEL_API_URL]),
       })
       .strict()
       .prefault({}),
