@@ -114,6 +114,12 @@ export const workerPolicySchema = z
         githubApiUrls: z.array(origin).default([DEFAULT_GITHUB_API_URL]),
         /** Origins a `vercel-env` destination's `apiUrl` may name. @default ["https://api.vercel.com"] */
         vercelApiUrls: z.array(origin).default([DEFAULT_VERCEL_API_URL]),
+        /**
+         * Origins a `kubernetes-secret` destination's `auth.server` may name; list
+         * `https://kubernetes.default.svc` to allow `auth.method: in-cluster` (the API server of the
+         * cluster the worker's pod runs in). @default []
+         */
+        kubernetesApiServers: z.array(origin).default([]),
       })
       .strict()
       .prefault({}),
