@@ -38,6 +38,7 @@ import { configSchema } from '../src/config/schema.js';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
 import { cliEnvironment, createTestNamespace, uniqueName } from './support/cli.js';
 import { findFreePort, killOnExit, startServerProcess, waitFor, type ServerProcess } from './support/net.js';
+import { goTestServer } from './support/temporal-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoPath = (...parts: string[]) => path.join(root, ...parts);
@@ -512,6 +513,50 @@ describe('docker-compose.yml', () => {
       expect(loop![1]!.trim().split(/\s+/).sort(), file).toEqual(expected);
       expect(text, file).toContain('--type Keyword');
     }
+  });
+});
+
+describe("docker-compose.yml read by Docker Compose's own loader (compose-go, scripts/go/compose-check)", () => {
+  /** compose-check's exit code, resolved project (on success) and stderr. */
+  async function composeCheck(envFileText: string) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'compose-check-'));
+    const envFile = path.join(dir, '.env');
+    writeFileSync(envFile, envFileText, { mode: 0o600 });
+    try {
+      const { stdout } = await run(
+        goTestServer('compose-check'),
+        ['--env-file', envFile, '--project-dir', root, repoPath('docker-compose.yml')],
+        { maxBuffer: 16 << 20 },
+      );
+      const project = z
+        .looseObject({ services: z.record(z.string(), z.looseObject({ environment: z.unknown() })) })
+        .parse(JSON.parse(stdout));
+      return { code: 0, project, stderr: '' };
+    } catch (err) {
+      const failed = err as { code?: number; stderr?: string };
+      return { code: failed.code ?? -1, project: undefined, stderr: failed.stderr ?? String(err) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('loads with the values of deploy/.env.example filled in: schema valid, the 7 services of the stack', async () => {
+    const filled = readRepoFile('deploy/.env.example').replace(
+      /^(\w+)=$/gm,
+      (_, name: string) => `${name}=${randomBytes(8).toString('hex')}`,
+    );
+    const { code, project, stderr } = await composeCheck(filled);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(Object.keys(project!.services).sort()).toEqual(Object.keys(compose.services).sort());
+    expect(Object.keys(project!.services)).toHaveLength(7);
+  });
+
+  it('refuses to load with deploy/.env.example as it is, saying which value to set where', async () => {
+    const { code, stderr } = await composeCheck(readRepoFile('deploy/.env.example'));
+    expect(code).toBe(1);
+    expect(stderr).toContain('required variable TEMPORAL_DB_PASSWORD is missing a value');
+    expect(stderr).toContain('set TEMPORAL_DB_PASSWORD in .env');
   });
 });
 
