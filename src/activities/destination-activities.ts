@@ -104,12 +104,15 @@ export function createDestinationActivities(deps: ActivityDependencies) {
      * Every destination hands out the key with `expectedHash`; compares hashes, returns versions.
      * A write-only destination cannot be compared: it passes when it was written no earlier than
      * the new key's creation at OpenRouter (less a clock slack), i.e. during this rotation.
+     * A store with `settle()` is read only once it settled.
      */
     async verifyDestinations(rotation: RotationConfig, expectedHash: string): Promise<WrittenVersion[]> {
       const versions: WrittenVersion[] = [];
       const wrong: string[] = [];
       let newKeyCreatedAt: string | undefined;
       for (const store of deps.stores(rotation)) {
+        // Rollouts and redeployments the write started must finish before the old key may go.
+        await store.settle?.();
         if (store.readWriteOnlyState) {
           newKeyCreatedAt ??= (await deps.openRouter(rotation).getKey(expectedHash)).createdAt;
           const state = await store.readWriteOnlyState();

@@ -66,4 +66,12 @@ export interface SecretStore {
    * value: see README.md, "Write-only destinations".
    */
   readWriteOnlyState?(): Promise<WriteOnlyState | null>;
+  /**
+   * Optional: waits until what the last write started has taken effect for the destination's
+   * consumers (Kubernetes: the rollouts of the restarted workloads; Vercel: the redeployment).
+   * The verify step calls it before reading. Waits a bounded time per call, then throws a
+   * retryable DestinationError, so the verify activity's retries keep waiting and a change that
+   * never takes effect fails the verification.
+   */
+  settle?(): Promise<void>;
 }
