@@ -16,6 +16,7 @@ import { listRotationScheduleNames, readRotationSchedule } from './current-sched
 import type { FieldChange } from './deep-diff.js';
 import { rotationScheduleOptions } from './rotation-schedule.js';
 import { diffSchedule } from './schedule-diff.js';
+import { mapConcurrently, SCHEDULE_CALL_CONCURRENCY } from './map-concurrently.js';
 
 export type PlanAction =
   /** No schedule yet. */
@@ -51,6 +52,8 @@ export interface ApplyPlanOptions {
 /**
  * Temporal skips a calendar time that a daylight-saving switch jumps over: say so when rotateAt is
  * one of those (e.g. 02:30 in Europe/Berlin), since a rotation due that day then waits a day.
+ * It scans a year day by day (milliseconds of CPU): callers with many rotations use
+ * {@link skippedDaysNotes}, which computes it once per time and zone.
  */
 export function skippedDaysNote(rotation: RotationConfig, now: Date): string | undefined {
   const { rotateAt, timezone } = rotation.schedule;
@@ -62,46 +65,64 @@ export function skippedDaysNote(rotation: RotationConfig, now: Date): string | u
   );
 }
 
+/** {@link skippedDaysNote}, computed once per (rotateAt, timezone) for as many rotations as asked. */
+export function skippedDaysNotes(now: Date): (rotation: RotationConfig) => string | undefined {
+  const notes = new Map<string, string | undefined>();
+  return (rotation) => {
+    const key = `${rotation.schedule.rotateAt} ${rotation.schedule.timezone}`;
+    if (!notes.has(key)) notes.set(key, skippedDaysNote(rotation, now));
+    return notes.get(key);
+  };
+}
+
 export async function planApply(
   client: Client,
   config: RotationsConfig,
   options: ApplyPlanOptions,
 ): Promise<PlanEntry[]> {
-  const entries: PlanEntry[] = [];
   const now = options.now ?? new Date();
-  for (const rotation of config.rotations) {
-    const skipped = skippedDaysNote(rotation, now);
-    const desired = rotationScheduleOptions(rotation, options.taskQueue);
-    const desiredState = { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '' };
-    const current = await readRotationSchedule(client, rotation.name);
-    if (current.state === 'missing') {
-      entries.push({
-        action: 'create',
-        name: rotation.name,
-        changes: [],
-        notes: skipped ? [skipped] : [],
-        desired: { rotation, state: desiredState },
-      });
-    } else if (current.state === 'undecodable') {
-      entries.push({
-        action: 'replace',
-        name: rotation.name,
-        changes: [],
-        notes: [`its arguments cannot be decoded (${current.reason}); it will be deleted and created again`],
-        desired: { rotation, state: desiredState },
-      });
-    } else {
+  // The DST note only for what changes: unchanged schedules were told when they were applied.
+  const skippedNote = skippedDaysNotes(now);
+  const entries = await mapConcurrently(
+    config.rotations,
+    SCHEDULE_CALL_CONCURRENCY,
+    async (rotation): Promise<PlanEntry> => {
+      const desired = rotationScheduleOptions(rotation, options.taskQueue);
+      const desiredState = { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '' };
+      const current = await readRotationSchedule(client, rotation.name);
+      if (current.state === 'missing') {
+        const skipped = skippedNote(rotation);
+        return {
+          action: 'create',
+          name: rotation.name,
+          changes: [],
+          notes: skipped ? [skipped] : [],
+          desired: { rotation, state: desiredState },
+        };
+      }
+      if (current.state === 'undecodable') {
+        return {
+          action: 'replace',
+          name: rotation.name,
+          changes: [],
+          notes: [
+            `its arguments cannot be decoded (${current.reason}); it will be deleted and created again`,
+          ],
+          desired: { rotation, state: desiredState },
+        };
+      }
       const diff = diffSchedule(desired, current.description);
       const changed = diff.changes.length > 0;
-      entries.push({
+      const skipped = changed ? skippedNote(rotation) : undefined;
+      return {
         action: changed ? 'update' : 'unchanged',
         name: rotation.name,
         changes: diff.changes,
-        notes: changed && skipped ? [...diff.notes, skipped] : diff.notes,
+        notes: skipped ? [...diff.notes, skipped] : diff.notes,
         desired: { rotation, state: diff.state },
-      });
-    }
-  }
+      };
+    },
+  );
   const wanted = new Set(config.rotations.map((r) => r.name));
   for (const name of await listRotationScheduleNames(client)) {
     if (wanted.has(name)) continue;
@@ -114,14 +135,18 @@ export interface ApplyProgress {
   (entry: PlanEntry): void;
 }
 
-/** Carries out the plan, one schedule at a time; `onDone` is told about each change made. */
+/**
+ * Carries out the plan, {@link SCHEDULE_CALL_CONCURRENCY} schedules at a time (each schedule's own
+ * calls in order); `onDone` is told about each change made.
+ */
 export async function executeApplyPlan(
   client: Client,
   plan: PlanEntry[],
   taskQueue: string,
   onDone: ApplyProgress = () => {},
 ): Promise<void> {
-  for (const entry of plan) {
+  const changing = plan.filter((e) => e.action !== 'unchanged' && e.action !== 'keep-orphan');
+  await mapConcurrently(changing, SCHEDULE_CALL_CONCURRENCY, async (entry) => {
     const handle = client.schedule.getHandle(rotationScheduleId(entry.name));
     if (entry.action === 'delete' || entry.action === 'replace') await handle.delete();
     if ((entry.action === 'create' || entry.action === 'replace') && entry.desired) {
@@ -137,6 +162,6 @@ export async function executeApplyPlan(
       );
       await handle.update(() => ({ ...options, state: entry.desired?.state ?? {} }));
     }
-    if (entry.action !== 'unchanged' && entry.action !== 'keep-orphan') onDone(entry);
-  }
+    onDone(entry);
+  });
 }
