@@ -39,6 +39,14 @@ export const vercelEnvDestinationSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.variableType === 'sensitive' && config.targets.includes('development')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message:
+          'Vercel keeps sensitive variables out of development: drop development, or use variableType: encrypted',
+      });
+    }
     if (config.redeploy && !config.targets.includes('production')) {
       ctx.addIssue({
         code: 'custom',

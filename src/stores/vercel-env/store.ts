@@ -1,7 +1,7 @@
 /**
  * Vercel environment variable destination over Vercel's REST API:
  * - write: `POST /v10/projects/{project}/env?upsert=true` `{key, value, type, target}`;
- * - read (`encrypted` only): `GET /v9/projects/{project}/env` to find the variable, then
+ * - read (`encrypted` only): `GET /v10/projects/{project}/env` to find the variable, then
  *   `GET /v1/projects/{project}/env/{id}`, which answers with the decrypted value;
  * - `sensitive` variables are write-only: `readWriteOnlyState()` gives their `updatedAt`;
  * - `redeploy`: after a write, `POST /v13/deployments {name, deploymentId, target: "production"}`
@@ -59,6 +59,22 @@ const envListBody = z
   })
   .loose();
 type EnvVariable = z.infer<typeof envListBody>['envs'][number];
+const upsertBody = z
+  .object({
+    failed: z
+      .array(
+        z
+          .object({
+            error: z
+              .object({ code: z.string().optional(), message: z.string().optional() })
+              .loose()
+              .optional(),
+          })
+          .loose(),
+      )
+      .optional(),
+  })
+  .loose();
 const decryptedBody = z.object({ value: z.string().optional(), decrypted: z.boolean().optional() }).loose();
 const deploymentsBody = z
   .object({
@@ -183,6 +199,12 @@ export class VercelEnvStore implements SecretStore {
       target: this.config.targets,
     });
     if (response.status !== 200 && response.status !== 201) throw this.failure(response, purpose);
+    // Vercel answers 201 even when it refused the variable: the reasons are in `failed`.
+    const failed = upsertBody.safeParse(response.body).data?.failed ?? [];
+    if (failed.length > 0) {
+      const reasons = failed.map((f) => f.error?.message ?? f.error?.code ?? 'no reason given').join('; ');
+      throw new DestinationError(this.description, `Vercel refused to ${purpose}: ${reasons}`);
+    }
   }
 
   /** Redeploys the latest production deployment, unless one was created after `changedAt`. */
@@ -231,7 +253,7 @@ export class VercelEnvStore implements SecretStore {
 
   /** The project's variable with our key whose targets overlap ours (an upsert updates that one). */
   private async findVariable(): Promise<EnvVariable | undefined> {
-    const response = await this.send('GET', this.url('/v9/projects/{p}/env'), 'list the variables');
+    const response = await this.send('GET', this.url('/v10/projects/{p}/env'), 'list the variables');
     if (response.status === 404) {
       throw new DestinationError(
         this.description,
