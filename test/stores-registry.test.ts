@@ -54,6 +54,32 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
     },
     label: 'infisical:proj/prod/apps/#OPENROUTER_API_KEY',
   },
+  'github-actions-secret': {
+    config: {
+      type: 'github-actions-secret',
+      apiUrl: 'https://github.example.com/api/v3',
+      organization: 'octo',
+      visibility: 'selected',
+      selectedRepositoryIds: [1296269],
+      secretName: 'OPENROUTER_API_KEY',
+      auth: { app: { appId: '42', installationId: '7', privateKey: { file: '/run/github/app.pem' } } },
+    },
+    label: 'github-actions-secret:orgs/octo#OPENROUTER_API_KEY',
+  },
+  'vercel-env': {
+    config: {
+      type: 'vercel-env',
+      apiUrl: 'https://vercel-gateway.example.com',
+      project: 'web',
+      teamId: 'team_acme',
+      key: 'OPENROUTER_API_KEY',
+      targets: ['production', 'preview'],
+      variableType: 'sensitive',
+      redeploy: true,
+      auth: { token: { env: 'VERCEL_TOKEN' } },
+    },
+    label: 'vercel-env:team_acme/web/production+preview#OPENROUTER_API_KEY',
+  },
 };
 
 const schemaTypes = destinationSchema.options.map((option) => option.shape.type.value);
@@ -138,7 +164,14 @@ describe('the destination registry', () => {
     const destination = findDestination(type)!;
     const nothingAllowed = workerPolicyFromRules({
       credentials: { envs: [], fileRoots: [] },
-      destinations: { fileRoots: [], vaultAddresses: [], infisicalSiteUrls: [], awsEndpoints: [] },
+      destinations: {
+        fileRoots: [],
+        vaultAddresses: [],
+        infisicalSiteUrls: [],
+        awsEndpoints: [],
+        githubApiUrls: [],
+        vercelApiUrls: [],
+      },
     });
     const refused = checkRotationAgainstPolicy(rotationWith(config), nothingAllowed, { cwd: '/srv/app' })
       .map((v) => v.path)

@@ -18,6 +18,8 @@ export interface PolicyAllowances {
   vaultAddresses?: string[];
   infisicalSiteUrls?: string[];
   awsEndpoints?: string[];
+  githubApiUrls?: string[];
+  vercelApiUrls?: string[];
 }
 
 /** The policy file content for `allow`. */
@@ -31,6 +33,8 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       vaultAddresses: allow.vaultAddresses ?? [],
       infisicalSiteUrls: allow.infisicalSiteUrls ?? [],
       awsEndpoints: allow.awsEndpoints ?? [],
+      githubApiUrls: allow.githubApiUrls ?? [],
+      vercelApiUrls: allow.vercelApiUrls ?? [],
     },
   };
 }
