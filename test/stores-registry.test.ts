@@ -80,6 +80,23 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
     },
     label: 'vercel-env:team_acme/web/production+preview#OPENROUTER_API_KEY',
   },
+  'kubernetes-secret': {
+    config: {
+      type: 'kubernetes-secret',
+      namespace: 'checkout',
+      name: 'openrouter',
+      key: 'OPENROUTER_API_KEY',
+      auth: {
+        method: 'kubeconfig',
+        kubeconfig: { file: '/run/kube/config' },
+        context: 'prod',
+        server: 'https://k8s.example.com:6443',
+      },
+      restart: [{ kind: 'Deployment', name: 'checkout' }],
+      waitForRollout: true,
+    },
+    label: 'kubernetes-secret:k8s.example.com:6443/checkout/openrouter#OPENROUTER_API_KEY',
+  },
 };
 
 const schemaTypes = destinationSchema.options.map((option) => option.shape.type.value);
