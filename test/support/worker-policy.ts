@@ -20,6 +20,7 @@ export interface PolicyAllowances {
   awsEndpoints?: string[];
   githubApiUrls?: string[];
   vercelApiUrls?: string[];
+  kubernetesApiServers?: string[];
 }
 
 /** The policy file content for `allow`. */
@@ -35,6 +36,7 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       awsEndpoints: allow.awsEndpoints ?? [],
       githubApiUrls: allow.githubApiUrls ?? [],
       vercelApiUrls: allow.vercelApiUrls ?? [],
+      kubernetesApiServers: allow.kubernetesApiServers ?? [],
     },
   };
 }
