@@ -3,6 +3,8 @@
  * answers are checked against GitHub's OpenAPI description (every test ends with no violations).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rotationSchema } from '../src/config/schema.js';
 import { DestinationAuthError, DestinationError } from '../src/errors.js';
@@ -14,7 +16,8 @@ import {
   type GithubStoreDeps,
 } from '../src/stores/github-actions-secret/index.js';
 import { startGithubFake, type GithubFake } from './support/github-fake.js';
-import { findFreePort } from './support/net.js';
+import { findFreePort, waitFor } from './support/net.js';
+import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);
 const NEW_KEY = 'sk-or-v1-' + 'b'.repeat(64);
@@ -305,5 +308,83 @@ describe('GitHub destination config and worker policy', () => {
     expect(refusals('https://github.example.com/api/v3')).toEqual(['destinations[1].apiUrl']);
     expect(refusals('https://github.example.com/api/v3', ['https://github.example.com'])).toEqual([]);
     expect(refusals(undefined, ['https://github.example.com'])).toEqual(['destinations[1].apiUrl']);
+  });
+});
+
+describe('a rotation with a file and a GitHub Actions secret (real workflow, dev server)', () => {
+  let h: RotationHarness;
+  let github: GithubFake;
+
+  beforeAll(async () => {
+    [h, github] = await Promise.all([
+      createRotationHarness(),
+      startGithubFake({ tokens: [TOKEN], repositories: ['octo/app'] }),
+    ]);
+    h.workerEnv.GITHUB_TOKEN = TOKEN;
+    h.allow({ githubApiUrls: [github.url], credentialEnvs: ['GITHUB_TOKEN'] });
+  });
+  afterAll(async () => {
+    await Promise.all([h?.close(), github?.stop()]);
+  });
+
+  async function setUp(name: string, gracePeriod = '1s') {
+    const old = await h.adoptKey([`${name}.env`]);
+    github.setSecret('repos/octo/app', name.toUpperCase(), old.key, Date.now() - 30 * 86_400_000);
+    const rotation = h.rotation(name, {
+      gracePeriod,
+      destinations: [
+        { type: 'file', path: join(h.dir, `${name}.env`) },
+        {
+          type: 'github-actions-secret',
+          apiUrl: github.url,
+          repository: 'octo/app',
+          secretName: name.toUpperCase(),
+          auth: { token: { env: 'GITHUB_TOKEN' } },
+        },
+      ],
+    });
+    return { old, rotation };
+  }
+  const githubValue = (name: string) =>
+    github.secrets().find((s) => s.scope === 'repos/octo/app' && s.name === name.toUpperCase())?.value;
+
+  it('takes the old key from the file, stores the new one in GitHub and accepts its write time in verify', async () => {
+    const { old, rotation } = await setUp('ghrotate');
+    const worker = await h.worker();
+    const result = await worker.runUntil(h.startRotation(rotation).then((handle) => handle.result()));
+
+    const newKey = (await h.readKeyFrom('ghrotate.env'))!;
+    expect(newKey).not.toBe(old.key);
+    expect(githubValue('ghrotate')).toBe(newKey);
+    expect(result.destinations.map((d) => d.destination)).toEqual([
+      `file:${join(h.dir, 'ghrotate.env')}#OPENROUTER_API_KEY`,
+      'github-actions-secret:octo/app#GHROTATE',
+    ]);
+    expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);
+    expect(github.violations).toEqual([]);
+  });
+
+  it('fails verify when the GitHub secret vanished after the store step, and rolls both back to the old key', async () => {
+    const { old, rotation } = await setUp('ghvanish', '4s');
+    const worker = await h.worker();
+    const error = await worker.runUntil(async () => {
+      const handle = await h.startRotation(rotation);
+      // Someone deletes the secret during the grace period, after the new key was stored.
+      await waitFor(async () => githubValue('ghvanish') !== old.key, {
+        timeoutMs: 30_000,
+        what: 'the GitHub write',
+      });
+      github.deleteSecret('repos/octo/app', 'GHVANISH');
+      return handle.result().catch((e: unknown) => e);
+    });
+
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const message = String((error as WorkflowFailedError).cause?.message);
+    expect(message).toContain('rolled back');
+    expect(message).toContain('github-actions-secret:octo/app#GHVANISH holds no secret');
+    expect(await h.readKeyFrom('ghvanish.env')).toBe(old.key);
+    expect(githubValue('ghvanish')).toBe(old.key);
+    expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBeFalsy();
+    expect(github.violations).toEqual([]);
   });
 });
