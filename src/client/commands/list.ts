@@ -4,6 +4,7 @@ import type { CliContext } from '../cli-context.js';
 import { formatLocalTime, formatRelative, formatUtc } from '../output/format-time.js';
 import { rotationOverview, type RotationOverview } from '../rotations/rotation-overview.js';
 import { listRotationScheduleNames } from '../schedules/current-schedule.js';
+import { mapConcurrently, SCHEDULE_CALL_CONCURRENCY } from '../schedules/map-concurrently.js';
 
 /** "active", "paused", "disabled" or "—" (no schedule). */
 export function scheduleStateOf(overview: RotationOverview): string {
@@ -30,9 +31,11 @@ export function registerListCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { client } = await ctx.temporal();
       const now = ctx.now();
-      const overviews: RotationOverview[] = [];
-      for (const name of await listRotationScheduleNames(client))
-        overviews.push(await rotationOverview(client, name, now));
+      const overviews = await mapConcurrently(
+        await listRotationScheduleNames(client),
+        SCHEDULE_CALL_CONCURRENCY,
+        (name) => rotationOverview(client, name, now),
+      );
       if (options.json) {
         ctx.out.json(overviews);
         return;

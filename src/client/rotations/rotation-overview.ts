@@ -47,17 +47,14 @@ export async function rotationOverview(
   now: Date,
   known?: CurrentSchedule,
 ): Promise<RotationOverview> {
-  const schedule = known ?? (await readRotationSchedule(client, name));
+  // Independent reads: made at once, so a rotation costs one round trip rather than four.
+  const [schedule, [lastRun], [lastCompleted], [lastSucceeded]] = await Promise.all([
+    known ?? readRotationSchedule(client, name),
+    listRotationRuns(client, name, { limit: 1 }),
+    listRotationRuns(client, name, { limit: 1, where: 'ExecutionStatus = "Completed"' }),
+    listRotationRuns(client, name, { limit: 1, where: 'RotationOutcome = "succeeded"' }),
+  ]);
   const rotation = schedule.state === 'found' ? schedule.rotation : undefined;
-  const [lastRun] = await listRotationRuns(client, name, { limit: 1 });
-  const [lastCompleted] = await listRotationRuns(client, name, {
-    limit: 1,
-    where: 'ExecutionStatus = "Completed"',
-  });
-  const [lastSucceeded] = await listRotationRuns(client, name, {
-    limit: 1,
-    where: 'RotationOutcome = "succeeded"',
-  });
 
   const warnings: string[] = [];
   // One unreadable result (e.g. encrypted with a codec key we lack) must not hide the rest.
