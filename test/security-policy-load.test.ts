@@ -197,6 +197,8 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         vaultAddresses: [],
         infisicalSiteUrls: ['https://app.infisical.com'],
         awsEndpoints: [],
+        githubApiUrls: ['https://api.github.com'],
+        vercelApiUrls: ['https://api.vercel.com'],
       },
       name: 'the default worker policy',
       file: undefined,
