@@ -114,7 +114,8 @@ export function describeWorkerPolicy(policy: WorkerPolicy): string {
   const { openrouter, destinations } = policy;
   return (
     `default policy: OpenRouter ${openrouter.baseUrls.join(', ')} with ${openrouter.managementKeyEnvs.join(', ')}; ` +
-    `Infisical ${destinations.infisicalSiteUrls.join(', ')}; AWS default endpoints; ` +
+    `Infisical ${destinations.infisicalSiteUrls.join(', ')}; GitHub ${destinations.githubApiUrls.join(', ')}; ` +
+    `Vercel ${destinations.vercelApiUrls.join(', ')}; AWS default endpoints; ` +
     `no credential variables or files, no Vault, no file destinations (set ${POLICY_ENV} or --policy to allow more)`
   );
 }
