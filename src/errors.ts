@@ -68,3 +68,17 @@ export class VerificationError extends RotatorError {}
  * Retrying cannot help: the input itself is wrong.
  */
 export class SealedSecretMismatchError extends RotatorError {}
+
+/**
+ * A lifecycle event could not be delivered to a notification sink. `sink` names it (`webhook #1`,
+ * never a URL: a Slack URL is a secret). It never fails a rotation: delivery runs on its own.
+ */
+export class NotificationError extends RotatorError {
+  constructor(
+    readonly sink: string,
+    message: string,
+    options: RotatorErrorOptions = {},
+  ) {
+    super(`notification sink ${sink}: ${message}`, options);
+  }
+}

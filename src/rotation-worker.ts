@@ -74,7 +74,7 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     ...common,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: activities.destinations,
+    activities: { ...activities.destinations, ...activities.notifications },
   });
   const apiWorker = await Worker.create({
     ...common,

@@ -112,7 +112,7 @@ version: 1
 openrouter: { managementKeyEnvs: *c }
 `;
     expect(refusal(() => parseWorkerPolicy(bomb, 'p.yaml')).message).toMatch(
-      /too many YAML alias expansions/,
+      /expands aliases \(\*name\) more than 100 times/,
     );
   });
 
@@ -200,6 +200,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         githubApiUrls: ['https://api.github.com'],
         vercelApiUrls: ['https://api.vercel.com'],
       },
+      notifications: { webhookOrigins: ['https://hooks.slack.com'] },
       name: 'the default worker policy',
       file: undefined,
     });

@@ -55,9 +55,11 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
   const { policy } = options;
   const cwd = options.cwd ?? process.cwd();
   const stores = new Map<string, SecretStore>();
+  const webUiUrl = env.KEY_ROTATOR_WEB_UI_URL?.trim();
   return {
     sealer: options.sealer,
     policy,
+    notifications: { env, cwd, ...(webUiUrl ? { webUiUrl } : {}) },
     openRouter(rotation: RotationConfig) {
       assertRotationAllowed(rotation, policy, { cwd });
       const { baseUrl, managementKeyEnv } = rotation.openrouter;

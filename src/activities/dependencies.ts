@@ -22,4 +22,21 @@ export interface ActivityDependencies {
   policy: WorkerPolicy;
   /** Waits between polls; tests may shorten it. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** How lifecycle events are delivered (see src/events/). @default the environment and console */
+  notifications?: NotificationSettings;
+}
+
+export interface NotificationSettings {
+  /** Environment sinks' `{env: NAME}` references read. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Folder relative `{file: PATH}` references resolve from. @default process.cwd() */
+  cwd?: string;
+  /** The Temporal Web UI's address (KEY_ROTATOR_WEB_UI_URL): events link to their run there. */
+  webUiUrl?: string;
+  /** Where the `log` sink writes. @default console.log */
+  log?: (line: string) => void;
+  /** @default globalThis.fetch */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Longest wait for a sink's answer. @default 10_000 */
+  timeoutMs?: number;
 }

@@ -10,6 +10,7 @@ import {
   openRouterActivityInputs,
   withInputValidation,
 } from './input-validation.js';
+import { createNotificationActivities, notificationActivityInputs } from './notification-activities.js';
 import { createOpenRouterActivities } from './openrouter-activities.js';
 
 /**
@@ -25,10 +26,14 @@ export function createActivities(deps: ActivityDependencies) {
     destinations: withFailureMapping(
       withInputValidation(createDestinationActivities(deps), destinationActivityInputs, validation),
     ),
+    notifications: withFailureMapping(
+      withInputValidation(createNotificationActivities(deps), notificationActivityInputs, validation),
+    ),
   };
 }
 
 export type { ActivityDependencies } from './dependencies.js';
 export type { DestinationActivities } from './destination-activities.js';
+export type { NotificationActivities } from './notification-activities.js';
 export type { OpenRouterActivities } from './openrouter-activities.js';
 export type * from './activity-types.js';

@@ -5,7 +5,7 @@
  * An event never carries a key: labels (`sk-or-v1-abc...wxyz`) and OpenRouter's hashes only, and
  * error text that was redacted where the error was made (and is redacted again here).
  */
-import type { RotationReason, RotationStep } from '../workflows/messages.js';
+import { z } from 'zod';
 
 /** Every event type, in the order a rotation can emit them. */
 export const EVENT_TYPES = [
@@ -28,60 +28,73 @@ export type EventType = (typeof EVENT_TYPES)[number];
  */
 export const DEFAULT_SINK_EVENTS: readonly EventType[] = EVENT_TYPES.filter((t) => t !== 'rotation.skipped');
 
+const MAX_TEXT = 4_000;
+
 /** A key as events name it: never the key itself. */
-export interface EventKey {
-  label: string;
-  /** OpenRouter's hash of the key (sha256 hex), its id in the management API. */
-  hash: string;
-}
+export const eventKeySchema = z
+  .object({
+    /** OpenRouter's masked form, `sk-or-v1-abc...wxyz`. */
+    label: z.string().max(100),
+    /** OpenRouter's hash of the key (sha256 hex), its id in the management API. */
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
 
 /** The `data` of every lifecycle event; fields that do not apply are left out. */
-export interface LifecycleEventData {
-  rotation: string;
-  workflowId: string;
-  runId: string;
-  /** Why the run started: `scheduled` or `manual` (`key-rotator rotate`). */
-  reason: RotationReason;
-  /** Free text of `key-rotator rotate --reason`. */
-  note?: string;
-  /** The step the rotation is at (or ended in). */
-  step: RotationStep;
-  oldKey?: EventKey;
-  newKey?: EventKey;
-  /** Labels of the rotation's destinations (kind and place, never a credential). */
-  destinations: string[];
-  /** Why the rotation failed or holds, redacted. */
-  error?: string;
-  /** `rotation.paused`: the reason given with the pause. */
-  pauseReason?: string;
-  /** `rotation.skipped`: why nothing was rotated. */
-  skippedBecause?: string;
-  /** `key.expiring`: when the active key's expiry backstop ends it (ISO). */
-  expiresAt?: string;
-  /** Warnings of the run so far (e.g. what could not be carried over). */
-  warnings?: string[];
-  /**
-   * The run in the Temporal Web UI, added at delivery when the worker knows the UI's address
-   * (KEY_ROTATOR_WEB_UI_URL).
-   */
-  webUiUrl?: string;
-}
+export const lifecycleEventDataSchema = z
+  .object({
+    rotation: z.string().max(100),
+    workflowId: z.string().max(300),
+    runId: z.string().max(100),
+    /** Why the run started: `scheduled` or `manual` (`key-rotator rotate`). */
+    reason: z.enum(['scheduled', 'manual']),
+    /** Free text of `key-rotator rotate --reason`. */
+    note: z.string().max(MAX_TEXT).optional(),
+    /** The step the rotation is at (or ended in). */
+    step: z.string().max(50),
+    oldKey: eventKeySchema.optional(),
+    newKey: eventKeySchema.optional(),
+    /** Labels of the rotation's destinations (kind and place, never a credential). */
+    destinations: z.array(z.string().max(500)).max(50),
+    /** Why the rotation failed or holds, redacted. */
+    error: z.string().max(MAX_TEXT).optional(),
+    /** `rotation.paused`: the reason given with the pause. */
+    pauseReason: z.string().max(MAX_TEXT).optional(),
+    /** `rotation.skipped`: why nothing was rotated. */
+    skippedBecause: z.string().max(MAX_TEXT).optional(),
+    /** `key.expiring`: when the active key's expiry backstop ends it (ISO 8601). */
+    expiresAt: z.string().max(40).optional(),
+    /** Warnings of the run so far (e.g. what could not be carried over). */
+    warnings: z.array(z.string().max(MAX_TEXT)).max(50).optional(),
+    /**
+     * The run in the Temporal Web UI, added at delivery when the worker knows the UI's address
+     * (KEY_ROTATOR_WEB_UI_URL).
+     */
+    webUiUrl: z.string().max(2_000).optional(),
+  })
+  .strict();
 
 /** A lifecycle event in CloudEvents 1.0 structured JSON. */
-export interface LifecycleEvent {
-  specversion: '1.0';
-  /** Unique and stable: the same event delivered twice has the same id (`webhook-id` too). */
-  id: string;
-  /** `/key-rotator/rotations/<name>`. */
-  source: string;
-  type: EventType;
-  /** The rotation's name. */
-  subject: string;
-  /** When it happened (workflow time, ISO 8601). */
-  time: string;
-  datacontenttype: 'application/json';
-  data: LifecycleEventData;
-}
+export const lifecycleEventSchema = z
+  .object({
+    specversion: z.literal('1.0'),
+    /** Unique and stable: the same event delivered twice has the same id (`webhook-id` too). */
+    id: z.string().regex(/^key-rotator-event-[A-Za-z0-9-]{1,100}-\d+-[a-z._]+$/),
+    /** `/key-rotator/rotations/<name>`. */
+    source: z.string().max(200),
+    type: z.enum(EVENT_TYPES),
+    /** The rotation's name. */
+    subject: z.string().max(100),
+    /** When it happened (workflow time, ISO 8601). */
+    time: z.iso.datetime(),
+    datacontenttype: z.literal('application/json'),
+    data: lifecycleEventDataSchema,
+  })
+  .strict();
+
+export type EventKey = z.infer<typeof eventKeySchema>;
+export type LifecycleEventData = z.infer<typeof lifecycleEventDataSchema>;
+export type LifecycleEvent = z.infer<typeof lifecycleEventSchema>;
 
 /**
  * The id of the `sequence`-th event of a run: deterministic, so a replayed workflow emits the same

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { DestinationConfig, RotationConfig, SecretRef } from '../config/schema.js';
+import type { NotificationSink } from '../events/sink-schemas.js';
 import { PolicyViolationError } from '../errors.js';
 import { findDestination } from '../stores/registry.js';
 import { envPatternMatches, workerOwnVariableProblem } from './env-name-rules.js';
@@ -144,6 +145,43 @@ export function checkRotationAgainstPolicy(
   rotation.destinations.forEach((destination, i) => {
     found.push(...destinationViolations(destination, `destinations[${i}]`, policy, cwd));
   });
+  (rotation.notifications ?? []).forEach((sink, i) => {
+    found.push(...notificationSinkViolations(sink, `notifications[${i}]`, policy, cwd));
+  });
+  return found;
+}
+
+/**
+ * Why events may not be sent to `url` under `policy`, or undefined when they may. A Slack URL is a
+ * secret, so it is judged when the sink resolves it; messages never repeat more than its origin.
+ */
+export function notificationUrlViolation(url: string, policy: WorkerPolicy): string | undefined {
+  const problem = serviceUrlProblem(url);
+  if (problem !== undefined) return problem;
+  const allowed = policy.notifications.webhookOrigins;
+  return allowed.includes(originOf(url))
+    ? undefined
+    : notListed(originOf(url), 'notifications.webhookOrigins', allowed);
+}
+
+/** What `policy` refuses in one notification sink: its URL and the credentials it reads. */
+function notificationSinkViolations(
+  sink: NotificationSink,
+  at: string,
+  policy: WorkerPolicy,
+  cwd: string,
+): PolicyViolation[] {
+  const found: PolicyViolation[] = [];
+  const add = (field: string, message: string | undefined) => {
+    if (message !== undefined) found.push({ path: `${at}.${field}`, message });
+  };
+  const refField = (ref: SecretRef) => (ref.env !== undefined ? 'env' : 'file');
+  if (sink.type === 'webhook') {
+    add('url', notificationUrlViolation(sink.url, policy));
+    add(`secret.${refField(sink.secret)}`, secretRefViolation(sink.secret, policy, cwd));
+  } else if (sink.type === 'slack') {
+    add(`webhookUrl.${refField(sink.webhookUrl)}`, secretRefViolation(sink.webhookUrl, policy, cwd));
+  }
   return found;
 }
 

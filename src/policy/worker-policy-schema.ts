@@ -16,6 +16,8 @@ import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_MANAGEMENT_KEY_ENV = 'OPENROUTER_MANAGEMENT_KEY';
 export const DEFAULT_INFISICAL_SITE_URL = 'https://app.infisical.com';
+/** Slack's incoming webhooks: a Slack sink still needs its URL from a credential the policy allows. */
+export const DEFAULT_NOTIFICATION_ORIGINS = ['https://hooks.slack.com'];
 
 /** The policy holds only http(s) URLs that pass the same rules as the config, in compared form. */
 const baseUrl = z.string().superRefine(rule(serviceUrlProblem)).transform(normaliseBaseUrl);
@@ -120,6 +122,16 @@ export const workerPolicySchema = z
          * cluster the worker's pod runs in). @default []
          */
         kubernetesApiServers: z.array(origin).default([]),
+      })
+      .strict()
+      .prefault({}),
+    notifications: z
+      .object({
+        /**
+         * Origins a `webhook` sink's `url`, and the URL a `slack` sink's `webhookUrl` reference
+         * holds, may name. @default ["https://hooks.slack.com"]
+         */
+        webhookOrigins: z.array(origin).default(DEFAULT_NOTIFICATION_ORIGINS),
       })
       .strict()
       .prefault({}),

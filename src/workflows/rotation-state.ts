@@ -28,13 +28,26 @@ import { rotationMetrics } from './rotation-metrics.js';
 /** How a rotation can end. */
 export type FinalOutcome = Exclude<RotationOutcome, 'running'>;
 
+/** Told of the moments lifecycle events report (see lifecycle-events.ts). */
+export interface RotationObserver {
+  paused(reason: string | undefined): void;
+  resumed(): void;
+  /** The traffic hold began: both keys stay live. */
+  held(): void;
+  finished(outcome: FinalOutcome): void;
+}
+
 export class RotationState {
   readonly status: RotationStatus;
   readonly metrics: ReturnType<typeof rotationMetrics>;
   readonly #startedAt = new Date().toISOString();
   #endGraceRequested = false;
 
-  constructor(rotation: string, options: RotationOptions) {
+  constructor(
+    rotation: string,
+    options: RotationOptions,
+    private readonly observer?: RotationObserver,
+  ) {
     this.metrics = rotationMetrics(rotation);
     this.status = {
       rotation,
@@ -52,12 +65,16 @@ export class RotationState {
   begin(): void {
     setHandler(statusQuery, () => this.status);
     setHandler(pauseSignal, (reason?: string) => {
+      const wasPaused = this.status.paused;
       this.status.paused = true;
       this.status.pauseReason = reason;
+      if (!wasPaused) this.observer?.paused(reason);
     });
     setHandler(resumeSignal, () => {
+      const wasPaused = this.status.paused;
       this.status.paused = false;
       this.status.pauseReason = undefined;
+      if (wasPaused) this.observer?.resumed();
     });
     setHandler(endGraceSignal, () => {
       this.#endGraceRequested = true;
@@ -67,6 +84,14 @@ export class RotationState {
       return this.status;
     });
     upsertSearchAttributes([{ key: rotationOutcomeKey, value: 'running' }]);
+    // Every counter exists from the first run on, so the first failure shows as an increase.
+    for (const counter of [
+      this.metrics.started,
+      this.metrics.succeeded,
+      this.metrics.failed,
+      this.metrics.rolledBack,
+    ])
+      counter.add(0);
   }
 
   get paused(): boolean {
@@ -101,6 +126,10 @@ export class RotationState {
     this.status.step = step;
     this.status.steps.push({ step, startedAt: now });
     upsertSearchAttributes([{ key: rotationStepKey, value: step }]);
+    if (step === 'hold') {
+      this.metrics.held.set(1);
+      this.observer?.held();
+    }
   }
 
   warn(message: string): void {
@@ -173,6 +202,8 @@ export class RotationState {
     if (outcome === 'succeeded') this.metrics.succeeded.add(1);
     if (outcome === 'failed' || outcome === 'rolled-back') this.metrics.failed.add(1);
     if (outcome === 'rolled-back') this.metrics.rolledBack.add(1);
+    if (this.status.steps.some((s) => s.step === 'hold')) this.metrics.held.set(0);
+    this.observer?.finished(outcome);
   }
 
   /** Ends the run as failed because of `err` (`rolled-back` when every change was undone). */

@@ -28,12 +28,50 @@ import {
   type UsageOf,
 } from './grace-and-hold.js';
 import { expiryBackstop, keyNameForRun } from './key-settings.js';
+import { KEY_EXPIRING_WITHIN_MS, LIFECYCLE_EVENTS_PATCH, LifecycleEvents } from './lifecycle-events.js';
 import type { RotationInput, RotationResult } from './messages.js';
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
-import { RotationState } from './rotation-state.js';
+import { RotationState, type FinalOutcome, type RotationObserver } from './rotation-state.js';
+
+/** The event each way a rotation can end is reported with. */
+const FINAL_EVENT = {
+  succeeded: 'rotation.succeeded',
+  skipped: 'rotation.skipped',
+  failed: 'rotation.failed',
+  'rolled-back': 'rotation.rolled_back',
+} as const satisfies Record<FinalOutcome, string>;
 
 export async function rotationWorkflow(input: RotationInput): Promise<RotationResult> {
+  // Before any other command, so that it is recorded at the same place in every new history.
+  const emitting = patched(LIFECYCLE_EVENTS_PATCH);
+  let skippedBecause: string | undefined;
+  const events = new LifecycleEvents(input.rotation, () => state.status, emitting);
+  const observer: RotationObserver = {
+    paused: (pauseReason) => events.emit('rotation.paused', pauseReason ? { pauseReason } : {}),
+    resumed: () => events.emit('rotation.resumed'),
+    held: () => events.emit('rotation.held'),
+    finished: (outcome) =>
+      events.emit(FINAL_EVENT[outcome], {
+        ...(state.status.lastError && outcome !== 'succeeded' ? { error: state.status.lastError } : {}),
+        ...(skippedBecause ? { skippedBecause } : {}),
+      }),
+  };
+  const state = new RotationState(input.rotation.name, input.options ?? {}, observer);
+  try {
+    return await rotate(input, state, events, (because) => (skippedBecause = because));
+  } finally {
+    // Handed over, not delivered: delivery runs on its own and never holds the rotation up.
+    await events.handedOver();
+  }
+}
+
+async function rotate(
+  input: RotationInput,
+  state: RotationState,
+  events: LifecycleEvents,
+  skipping: (because: string) => void,
+): Promise<RotationResult> {
   const { rotation } = input;
   const options = input.options ?? {};
   const info = workflowInfo();
@@ -44,7 +82,6 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   // none, so there patched() is false and the run replays its old command sequence (see
   // test/rotation-replay.test.ts); every new run records the marker and carries over.
   const carryingOver = patched(CARRY_OVER_PATCH);
-  const state = new RotationState(rotation.name, options);
   state.begin();
 
   // ── preflight: the management key works, the old key is the one OpenRouter confirms, and what
@@ -54,9 +91,16 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   let carryOver: CarryOverPlan | undefined;
   try {
     old = await preflight(rotation, activities, state);
-    if (old.oldKey) state.reportKeyAge(old.oldKey.createdAt);
+    if (old.oldKey) {
+      reportActiveKey(rotation, old.oldKey, graceMs, state);
+      events.oldKey(old.oldKey);
+      const expiresAt = old.oldKey.expiresAt;
+      if (expiresAt && Date.parse(expiresAt) - Date.now() < KEY_EXPIRING_WITHIN_MS)
+        events.emit('key.expiring', { expiresAt });
+    }
     const notDue = options.onlyIfDue && old.oldKey ? notDueBecause(rotation, old.oldKey) : undefined;
     if (old.oldKey && notDue) {
+      skipping(notDue);
       state.finish('skipped', 'skipped');
       return state.result('skipped', { lastRotatedAt: old.oldKey.createdAt, skippedBecause: notDue });
     }
@@ -79,12 +123,14 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     await state.whenNotPaused();
     state.enterStep('create');
     state.metrics.started.add(1);
+    events.emit('rotation.started');
     newKey = await openRouter.createKey(rotation, {
       keyName: keyNameForRun(rotation, info.runId),
       expiresAt: expiryBackstop(rotation, graceMs),
       ...(carryOver ? createdLike(carryOver) : {}),
     });
     state.newKeyCreated(newKey);
+    events.newKey(newKey);
     saga.add(deleteNewKey(rotation, newKey, activities));
 
     if (carryOver && hasAttachments(carryOver)) {
@@ -174,7 +220,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     await releaseOldKey(rotation, carryOver, oldKey, activities, state);
 
   state.finish('succeeded', 'done');
-  state.reportKeyAge(newKey.createdAt);
+  reportActiveKey(rotation, newKey, graceMs, state);
   return state.result('succeeded', {
     newKey: {
       hash: newKey.hash,
@@ -186,4 +232,17 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
     destinations: versions,
     lastRotatedAt: newKey.createdAt,
   });
+}
+
+/** The active key's age, the age it may reach and the time left until its expiry backstop, as gauges. */
+function reportActiveKey(
+  rotation: RotationInput['rotation'],
+  key: { createdAt: string; expiresAt?: string | null },
+  graceMs: number,
+  state: RotationState,
+): void {
+  state.reportKeyAge(key.createdAt);
+  state.metrics.keyMaxAge.set(rotation.schedule.intervalDays * 86_400 + graceMs / 1000);
+  if (key.expiresAt)
+    state.metrics.keyExpiresIn.set(Math.max(0, (Date.parse(key.expiresAt) - Date.now()) / 1000));
 }

@@ -21,6 +21,7 @@ export interface PolicyAllowances {
   githubApiUrls?: string[];
   vercelApiUrls?: string[];
   kubernetesApiServers?: string[];
+  webhookOrigins?: string[];
 }
 
 /** The policy file content for `allow`. */
@@ -38,6 +39,7 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       vercelApiUrls: allow.vercelApiUrls ?? [],
       kubernetesApiServers: allow.kubernetesApiServers ?? [],
     },
+    notifications: { webhookOrigins: allow.webhookOrigins ?? [] },
   };
 }
 

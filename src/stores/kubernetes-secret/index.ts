@@ -30,9 +30,4 @@ export {
   kubernetesSecretDestinationSchema,
   type KubernetesSecretDestinationConfig,
 } from './schema.js';
-export {
-  FIELD_MANAGER,
-  keyFieldManager,
-  KubernetesSecretStore,
-  type KubernetesSecretStoreDeps,
-} from './store.js';
+export { FIELD_MANAGER, KubernetesSecretStore, type KubernetesSecretStoreDeps } from './store.js';
