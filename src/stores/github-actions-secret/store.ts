@@ -250,6 +250,7 @@ export class GithubActionsSecretStore implements SecretStore {
     let jwt: string;
     try {
       jwt = appJwt(app.appId, privateKey, this.now());
+      registerSecret(jwt);
     } catch (err) {
       throw new DestinationAuthError(
         this.description,

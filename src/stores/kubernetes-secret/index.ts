@@ -30,4 +30,9 @@ export {
   kubernetesSecretDestinationSchema,
   type KubernetesSecretDestinationConfig,
 } from './schema.js';
-export { FIELD_MANAGER, KubernetesSecretStore, type KubernetesSecretStoreDeps } from './store.js';
+export {
+  FIELD_MANAGER,
+  keyFieldManager,
+  KubernetesSecretStore,
+  type KubernetesSecretStoreDeps,
+} from './store.js';

@@ -1,7 +1,7 @@
 /**
  * One key of a Kubernetes Secret. A missing Secret is created (POST, which fails if someone else
- * created it meanwhile); an existing one gets our key by server-side apply under our own field
- * manager, with the resourceVersion we just read as a precondition, so only our key is written
+ * created it meanwhile); an existing one gets our key by server-side apply under a field manager
+ * of its own (`openrouter-key-rotator/<key>`), with the resourceVersion we just read as a precondition, so only our key is written
  * and a concurrent change is never overwritten unseen. On 409 we re-read: our value there means an
  * earlier attempt went through; another value in our key means someone else is writing it
  * (DestinationConflictError); a change elsewhere in the Secret is merged by applying again, a
@@ -35,8 +35,17 @@ import {
 } from './rollout.js';
 import type { KubernetesRestartTarget, KubernetesSecretDestinationConfig } from './schema.js';
 
-/** The field manager our server-side applies (and creates) are recorded under in managedFields. */
+/** The field manager our workload patches are recorded under in managedFields. */
 export const FIELD_MANAGER = 'openrouter-key-rotator';
+
+/**
+ * The field manager of one key of a Secret. One per key: server-side apply removes the fields a
+ * manager owned and left out, so two destinations writing different keys of one Secret under one
+ * manager would delete each other's key.
+ */
+export function keyFieldManager(key: string): string {
+  return `${FIELD_MANAGER}/${key}`.slice(0, 128);
+}
 
 export interface KubernetesSecretStoreDeps extends KubeClientDeps {
   /** Clock for the restart annotation and the rollout wait. @default () => new Date() */
@@ -47,6 +56,8 @@ export interface KubernetesSecretStoreDeps extends KubeClientDeps {
   rolloutWaitMs?: number;
   /** Pause between rollout status checks. @default 2000 */
   rolloutPollMs?: number;
+  /** Sends one request (tests wrap it to change the Secret between our read and write). @default kubeRequest */
+  send?: typeof kubeRequest;
 }
 
 const secretBody = z
@@ -165,7 +176,7 @@ export class KubernetesSecretStore implements SecretStore {
     return this.send(
       {
         method: 'POST',
-        path: `/api/v1/namespaces/${encodeURIComponent(this.config.namespace)}/secrets?fieldManager=${FIELD_MANAGER}`,
+        path: `/api/v1/namespaces/${encodeURIComponent(this.config.namespace)}/secrets?fieldManager=${encodeURIComponent(keyFieldManager(this.config.key))}`,
         body: {
           apiVersion: 'v1',
           kind: 'Secret',
@@ -187,7 +198,7 @@ export class KubernetesSecretStore implements SecretStore {
     return this.send(
       {
         method: 'PATCH',
-        path: `${this.secretPath}?fieldManager=${FIELD_MANAGER}&force=true`,
+        path: `${this.secretPath}?fieldManager=${encodeURIComponent(keyFieldManager(this.config.key))}&force=true`,
         contentType: 'application/apply-patch+yaml',
         body: {
           apiVersion: 'v1',
@@ -260,7 +271,7 @@ export class KubernetesSecretStore implements SecretStore {
   /** A request with our credentials; 401/403 become DestinationAuthError naming what is missing. */
   private async send(req: KubeRequest, verb: string, resource: string): Promise<KubeResponse> {
     this.connection ??= resolveConnection(this.config, this.description, this.deps);
-    const response = await kubeRequest(
+    const response = await (this.deps.send ?? kubeRequest)(
       this.connection,
       req,
       this.description,
