@@ -154,7 +154,7 @@ describe('carry-over of what is attached to a key', () => {
 
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect(String((error as WorkflowFailedError).cause?.message)).toMatch(
-        /at step store and was rolled back.*taken off the guardrail and allow-lists/,
+        /at step store and was rolled back \(.*holds the old key.*the new key was removed from .*the new key was taken off guardrail .*the new key sk-or-v1-.* was deleted\)/,
       );
       expect(attachments()).toEqual(before);
       expect(await h.readKeyFrom('rollback.env')).toBe(old.key);

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +22,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
+
+/** Whether this process may mount a file system (root with CAP_SYS_ADMIN, as in a CI container). */
+function canMountReadOnly(): boolean {
+  const probe = mkdtempSync(path.join(tmpdir(), 'mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=4k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
 
 function freshDir(): string {
   return path.join(root, `case-${++counter}`);
@@ -66,6 +82,37 @@ describe('file store (dotenv)', () => {
     expect((error as DestinationError).retryable).toBe(false);
     expect((error as DestinationError).message).toMatch(/cannot create the folder of the file: ENOENT/);
   });
+
+  it('fails at once, not retried, where the worker may not write (EACCES)', async () => {
+    // sysfs refuses new files to everyone, root included.
+    const error = await store('/sys/key-rotator-test.env')
+      .write(NEW_KEY, TOKEN)
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DestinationAuthError);
+    expect((error as DestinationError).retryable).toBe(false);
+    expect((error as DestinationError).message).toMatch(
+      /permission denied when trying to write the file \(EACCES.*give the worker read\/write access/,
+    );
+  });
+
+  it.skipIf(!canMountReadOnly())(
+    'fails at once, not retried, on a read-only file system (EROFS)',
+    async () => {
+      const dir = freshDir();
+      await mkdir(dir);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]);
+      try {
+        const error = await store(path.join(dir, 'app.env'))
+          .write(NEW_KEY, TOKEN)
+          .catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(DestinationAuthError);
+        expect((error as DestinationError).retryable).toBe(false);
+        expect((error as DestinationError).message).toMatch(/mounted read-only \(EROFS/);
+      } finally {
+        execFileSync('umount', [dir]);
+      }
+    },
+  );
 
   it('replaces only the key line and keeps other lines, comments, export prefixes and order', async () => {
     const dir = freshDir();

@@ -1,6 +1,7 @@
 /**
  * The small JSON-over-HTTP layer the REST destinations (Vault, Infisical) share: a bounded request
- * time, network failures turned into retryable DestinationErrors, redirects refused, and the
+ * time, network failures turned into retryable DestinationErrors (an address that cannot exist
+ * fails at once), redirects refused, and the
  * generic status verdicts (408/429/5xx retry, honouring Retry-After; other statuses do not).
  *
  * Every request carries a credential (a token header, or a login body with a secret), and `fetch`
@@ -76,6 +77,14 @@ export async function requestJson(ctx: HttpContext, request: JsonRequest): Promi
     });
     text = await response.text();
   } catch (err) {
+    const badAddress = unusableAddress(err);
+    if (badAddress) {
+      throw new DestinationError(
+        ctx.destination,
+        `cannot reach ${ctx.service} at ${origin(request.url)}: ${badAddress}; set the ${ctx.addressField} to a reachable address`,
+        { cause: err },
+      );
+    }
     const reason =
       err instanceof Error && err.name === 'TimeoutError'
         ? `no answer within ${ctx.timeoutMs} ms`
@@ -156,6 +165,18 @@ function origin(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * Why the address itself cannot work, when retrying it cannot help: a host name that does not
+ * exist (ENOTFOUND, unlike a DNS server that is only slow: EAI_AGAIN) or a URL fetch cannot parse.
+ */
+function unusableAddress(err: unknown): string | undefined {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (errnoCode(cause) === 'ENOTFOUND') return 'its host name does not resolve (ENOTFOUND)';
+  if (errnoCode(err) === 'ERR_INVALID_URL' || errnoCode(cause) === 'ERR_INVALID_URL')
+    return 'it is not a valid URL';
+  return undefined;
 }
 
 function networkReason(err: unknown): string {

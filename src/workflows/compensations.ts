@@ -10,12 +10,19 @@ import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';
 import { reasonOf } from './rotation-failures.js';
 
+/**
+ * What an undo did: `kept` says why the change was kept on purpose; `done` says what was undone,
+ * in words for the failure message (undefined when there was nothing to undo, e.g. a write that
+ * never happened).
+ */
+export type UndoResult = { kept: string } | { done: string | undefined };
+
 export interface Compensation {
   kind: 'delete-new-key' | 'restore-destination' | 'unassign-guardrail' | 'remove-from-allow-list';
   /** What the undo does, for the failure message. */
   what: string;
-  /** Undoes the change; resolves to why the change was kept on purpose, or undefined once undone. */
-  undo(): Promise<string | undefined>;
+  /** Undoes the change. */
+  undo(): Promise<UndoResult>;
 }
 
 /** Undoes the create step: the new key is deleted at OpenRouter. */
@@ -29,7 +36,7 @@ export function deleteNewKey(
     what: `delete new key ${newKey.label}`,
     async undo() {
       await persistentOpenRouter.deleteKey(rotation, newKey.hash);
-      return undefined;
+      return { done: `the new key ${newKey.label} was deleted` };
     },
   };
 }
@@ -49,7 +56,7 @@ export function unassignGuardrailFromNewKey(
         guardrailId: guardrail.id,
         keyHash: newKey.hash,
       });
-      return undefined;
+      return { done: `the new key was taken off guardrail "${guardrail.name}"` };
     },
   };
 }
@@ -69,7 +76,7 @@ export function removeNewKeyFromAllowList(
         list,
         keyHash: newKey.hash,
       });
-      return kept;
+      return kept ? { kept } : { done: `the new key was removed from ${list.name}` };
     },
   };
 }
@@ -77,7 +84,7 @@ export function removeNewKeyFromAllowList(
 /**
  * Undoes the write to destination `index`: it gets the old key back. A first rotation has no old
  * key to put back, so a destination that got the new key keeps it, and the new key must then stay
- * alive.
+ * alive; one that never got it is untouched, and the message says so rather than "restored".
  */
 export function restoreDestination(
   rotation: RotationConfig,
@@ -91,15 +98,24 @@ export function restoreDestination(
     what: `restore destination #${index + 1} (${rotation.destinations[index]?.type})`,
     async undo() {
       if (sealedOldKey) {
-        await persistentDestinations.writeDestination(rotation, index, sealedOldKey, 'restore');
-        return undefined;
+        const { destination } = await persistentDestinations.writeDestination(
+          rotation,
+          index,
+          sealedOldKey,
+          'restore',
+        );
+        // Not "again": a destination that held no key before is given the old key too.
+        return { done: `${destination} holds the old key` };
       }
       const { readings } = await persistentDestinations.readDestinations(rotation);
       const reading = readings[index];
       // A write-only destination cannot show what it holds: if it exists, it may hold the new key.
-      return reading?.hash === newKey.hash || (reading?.writeOnly && reading.present)
-        ? 'it held no key before, so it keeps the new one'
-        : undefined;
+      if (reading?.hash === newKey.hash || (reading?.writeOnly && reading.present))
+        return { kept: 'it held no key before, so it keeps the new one' };
+      // A first rotation: nothing to restore, and this destination never got the new key.
+      return {
+        done: `${reading?.destination ?? `destination #${index + 1}`} never received the new key (it held none before)`,
+      };
     },
   };
 }
@@ -107,6 +123,7 @@ export function restoreDestination(
 /** The undo list of one rotation. */
 export class Compensations {
   readonly #steps: Compensation[] = [];
+  readonly #done: string[] = [];
 
   /** Registers the undo of a change that is about to be made (a lost reply may hide a success). */
   add(step: Compensation): void {
@@ -115,6 +132,15 @@ export class Compensations {
 
   get isEmpty(): boolean {
     return this.#steps.length === 0;
+  }
+
+  /**
+   * What the last {@link rollBack} actually undid, in words for the failure message: which
+   * destinations hold the old key, which never received the new one, that the new key was deleted.
+   */
+  get undoneSummary(): string {
+    if (this.#done.length === 0) return 'nothing had been changed';
+    return this.#done.join('; ');
   }
 
   /**
@@ -134,8 +160,9 @@ export class Compensations {
         }
         let problem: string | undefined;
         try {
-          const kept = await step.undo();
-          if (kept) problem = `${step.what}: ${kept}`;
+          const result = await step.undo();
+          if ('kept' in result) problem = `${step.what}: ${result.kept}`;
+          else if (result.done) this.#done.push(result.done);
         } catch (err) {
           if (isCancellation(err)) throw err;
           problem = `${step.what}: ${reasonOf(err)}`;

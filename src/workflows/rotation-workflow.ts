@@ -172,11 +172,8 @@ async function rotate(
       );
     }
     state.fail(err, 'rolled-back');
-    const undone = saga.isEmpty
-      ? 'nothing had been changed'
-      : `destinations hold the old key again, the new key was deleted${carryOver && hasAttachments(carryOver) ? ' and taken off the guardrail and allow-lists' : ''}`;
     throw rotationFailure(
-      `rotation failed at step ${failedStep} and was rolled back (${undone}): ${reasonOf(err)}`,
+      `rotation failed at step ${failedStep} and was rolled back (${saga.undoneSummary}): ${reasonOf(err)}`,
       err,
     );
   }

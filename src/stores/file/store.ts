@@ -200,7 +200,15 @@ export class FileSecretStore implements SecretStore {
     if (err instanceof DestinationError) return err;
     const code = errnoCode(err);
     const reason = err instanceof Error ? err.message : String(err);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    // Neither a permission nor a read-only mount changes by retrying the same path: fail at once.
+    if (code === 'EROFS') {
+      return new DestinationAuthError(
+        this.description,
+        `cannot ${action} the file: its file system is mounted read-only (${reason}); point the destination at a writable folder`,
+        { cause: err },
+      );
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
       return new DestinationAuthError(
         this.description,
         `permission denied when trying to ${action} the file (${reason}); give the worker read/write access to it and its folder`,
