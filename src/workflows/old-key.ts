@@ -3,6 +3,7 @@
  * destinations hold now; it is planned for deletion only once OpenRouter confirms it (hash and
  * label). Anything doubtful stops the rotation before something is created.
  */
+import { patched } from '@temporalio/workflow';
 import type { DestinationsSnapshot, KeyInfo } from '../activities/activity-types.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
@@ -19,15 +20,32 @@ export interface OldKey {
   sealedOldKey?: SealedSecret;
 }
 
-/** Checks the management key, reads the destinations and confirms the key they hold. */
+/**
+ * Runs that started before this patch checked the management key with a call of its own
+ * (`GET /key`) before anything else; `patched()` is false when such a history replays.
+ */
+export const PREFLIGHT_KEY_CHECK_BY_LOOKUP_PATCH = 'preflight-key-check-by-lookup';
+
+/** Reads the destinations, confirms the key they hold and, with it, the management key. */
 export async function preflight(
   rotation: RotationConfig,
   { openRouter, destinations }: RotationActivities,
   state: RotationState,
 ): Promise<OldKey> {
-  await openRouter.checkManagementKey(rotation);
-  const snapshot = await destinations.readDestinations(rotation);
-  return identifyOldKey(rotation, snapshot, openRouter, state);
+  if (!patched(PREFLIGHT_KEY_CHECK_BY_LOOKUP_PATCH)) {
+    await openRouter.checkManagementKey(rotation);
+    return identifyOldKey(rotation, await destinations.readDestinations(rotation), openRouter, state);
+  }
+  const old = await identifyOldKey(
+    rotation,
+    await destinations.readDestinations(rotation),
+    openRouter,
+    state,
+  );
+  // Looking the old key up (GET /keys/{hash}) needs the management key, so it proves it; a first
+  // rotation has no old key to look up and checks the management key before creating one.
+  if (!old.oldKey) await openRouter.checkManagementKey(rotation);
+  return old;
 }
 
 /**
