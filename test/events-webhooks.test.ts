@@ -6,8 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultDependencies } from '../src/activities/default-dependencies.js';
+import { SecretSealer } from '../src/codec/secret-sealer.js';
 import type { LifecycleEvent } from '../src/events/event-types.js';
 import { failingNotifications } from '../src/client/rotations/notification-health.js';
 import { encodingsOf } from './support/history-payloads.js';
@@ -96,7 +99,40 @@ describe('lifecycle events as Standard Webhooks', () => {
     expect(succeeded.data.destinations[0]).toMatch(/ok\.env/);
     expect(succeeded.id).toMatch(/^key-rotator-event-.*-rotation\.succeeded$/);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
-    expectNoSecret(events, [old.key, (await h.readKeyFrom('ok.env'))!]);
+    const newKey = (await h.readKeyFrom('ok.env'))!;
+    expectNoSecret(events, [old.key, newKey]);
+    // The delivery workflow's own history, raw: no key, no signing secret, in any encoding.
+    const history = historyToJSON(await h.client.workflow.getHandle(succeeded.id).fetchHistory());
+    for (const s of [old.key, newKey, secret, h.emulator.managementKey])
+      for (const form of encodingsOf(s)) expect(history).not.toContain(form);
+  });
+
+  it('the log sink writes one line per event to the worker log, labels only', async () => {
+    const old = await h.adoptKey(['log.env']);
+    const lines: string[] = [];
+    const deps = createDefaultDependencies({
+      sealer: new SecretSealer(h.keyring),
+      env: h.workerEnv,
+      policy: h.policy,
+    });
+    const worker = await h.worker({
+      dependencies: { ...deps, notifications: { ...deps.notifications, log: (line) => lines.push(line) } },
+    });
+    const result = await worker.runUntil(async () => {
+      const result = await (
+        await h.startRotation(h.rotation('ev-log', { notifications: [{ type: 'log' }] }, ['log.env']))
+      ).result();
+      for (let i = 0; i < 300 && !lines.some((l) => l.includes('rotation.succeeded')); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      return result;
+    });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^key-rotator event rotation\.started ev-log: rotation started; /);
+    expect(lines[1]).toContain(
+      `key-rotator event rotation.succeeded ev-log: rotated; new key ${result.newKey!.label} replaced `,
+    );
+    const text = lines.join('\n');
+    for (const s of [old.key, (await h.readKeyFrom('log.env'))!]) expect(text).not.toContain(s);
   });
 
   it('a rolled-back rotation sends rotation.rolled_back with the reason', async () => {
