@@ -4,14 +4,16 @@
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings, config-file profiles), our
  * defaults, and the error a user sees when Temporal cannot be reached.
  *
- * The CLI connects with a client Connection and fails fast; the worker connects with a
+ * The CLI connects with a client Connection and fails fast (about 2 s when nothing listens); the worker connects with a
  * NativeConnection and, at start-up, waits (bounded) for a server that is not up yet.
  */
+import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 import { tryParseDuration } from './config/duration.js';
+import { errnoCode } from './errno.js';
 import { ConfigError, RotatorError } from './errors.js';
 import { redact } from './redact.js';
 
@@ -28,9 +30,23 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 /** Temporal cannot be reached; retrying later, or pointing TEMPORAL_ADDRESS elsewhere, can help. */
 export class TemporalUnavailableError extends RotatorError {}
 
-const HINT =
-  'set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or TLS settings for Temporal Cloud), ' +
-  'or start a local server with `temporal server start-dev`';
+const WHERE_HINT =
+  'set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or TLS settings for Temporal Cloud)';
+/** How the Temporal docs start a local server; `temporal` is often not on PATH, so say where it comes from. */
+const DOCS_SERVER_HINT =
+  'or install the Temporal CLI (https://docs.temporal.io/cli#install) and start a local server with ' +
+  '`temporal server start-dev`';
+
+/**
+ * What to do when Temporal cannot be reached: where to point the CLI, and how to start a local
+ * server. In a checkout of this repository that is `npm start` (it brings its own Temporal CLI
+ * and runs the whole local stack); elsewhere the Temporal docs' way.
+ */
+export function temporalUnavailableHint(checkoutRoot?: string): string {
+  if (checkoutRoot)
+    return `${WHERE_HINT}, or run \`npm start\` in ${checkoutRoot} (a local Temporal, worker and emulator)`;
+  return `${WHERE_HINT}, ${DOCS_SERVER_HINT}`;
+}
 
 export interface TemporalSettings {
   /** host:port of the frontend. @default DEFAULT_TEMPORAL_ADDRESS */
@@ -81,8 +97,12 @@ export function connectTimeoutFrom(env: NodeJS.ProcessEnv = process.env): number
 }
 
 /** The error every command ends with when Temporal does not answer. */
-export function temporalUnavailable(address: string, reason: string): TemporalUnavailableError {
-  return new TemporalUnavailableError(`cannot reach Temporal at ${address}: ${reason}; ${HINT}`, {
+export function temporalUnavailable(
+  address: string,
+  reason: string,
+  hint: string = temporalUnavailableHint(),
+): TemporalUnavailableError {
+  return new TemporalUnavailableError(`cannot reach Temporal at ${address}: ${reason}; ${hint}`, {
     retryable: true,
   });
 }
@@ -101,22 +121,67 @@ export function connectFailureReason(err: unknown): string {
   return redact(message.replace(/^tonic::transport::Error\((.*)\)$/s, '$1').replaceAll('tonic::', ''));
 }
 
-/** The CLI's connection: one attempt, `connectTimeout` long. */
+export interface ConnectClientOptions {
+  /** How long to wait for the server's gRPC answer once its port accepts connections. @default "5s" */
+  connectTimeout?: string;
+  /**
+   * How long the port may take to accept a TCP connection. gRPC keeps retrying a refused port
+   * until its deadline; this check tells "nothing listens" apart at once. @default 2000
+   */
+  reachTimeoutMs?: number;
+  /** What the error suggests when Temporal cannot be reached. @default temporalUnavailableHint() */
+  hint?: string;
+  /** Proxy variables are read from here (a proxy makes the port check meaningless). @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The CLI's connection: one attempt, failing within about two seconds when nothing listens. */
 export async function connectClient(
   settings: TemporalSettings,
-  options: {
-    /** How long to wait for the server to answer. @default "5s" */
-    connectTimeout?: string;
-  } = {},
+  options: ConnectClientOptions = {},
 ): Promise<Connection> {
+  const env = options.env ?? process.env;
+  const viaProxy = ['grpc_proxy', 'https_proxy', 'http_proxy'].some(
+    (name) => env[name] || env[name.toUpperCase()],
+  );
+  if (!viaProxy) {
+    const unreachable = await portUnreachable(settings.address, options.reachTimeoutMs ?? 2_000);
+    if (unreachable) throw temporalUnavailable(settings.address, unreachable, options.hint);
+  }
   try {
     return await Connection.connect({
       ...settings.connectionOptions,
       connectTimeout: options.connectTimeout ?? '5s',
     });
   } catch (err) {
-    throw temporalUnavailable(settings.address, connectFailureReason(err));
+    throw temporalUnavailable(settings.address, connectFailureReason(err), options.hint);
   }
+}
+
+/** Why nothing accepts a TCP connection at `address` (host:port) within `timeoutMs`; undefined when something does. */
+async function portUnreachable(address: string, timeoutMs: number): Promise<string | undefined> {
+  let host: string;
+  let port: number;
+  try {
+    const url = new URL(`tcp://${address}`);
+    host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    port = Number(url.port || 7233);
+  } catch {
+    return undefined; // Not host:port: let gRPC judge it.
+  }
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (reason: string | undefined) => {
+      socket.destroy();
+      resolve(reason);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err) => {
+      const code = errnoCode(err);
+      done(code === 'ECONNREFUSED' ? 'connection refused (nothing listens there)' : redact(err.message));
+    });
+  });
 }
 
 export interface ConnectWorkerOptions {

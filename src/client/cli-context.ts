@@ -26,14 +26,15 @@ export interface CliIo {
 
 export function createCliContext(io: CliIo = {}): CliContext {
   const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
   let session: Promise<TemporalSession> | undefined;
   return {
     env,
-    cwd: io.cwd ?? process.cwd(),
+    cwd,
     out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr),
     now: () => new Date(),
     // Imported on first use: the Temporal client takes most of a second to load, and `--help` needs none of it.
-    temporal: () => (session ??= import('./temporal-client.js').then((m) => m.connectTemporal({ env }))),
+    temporal: () => (session ??= import('./temporal-client.js').then((m) => m.connectTemporal({ env, cwd }))),
     close: async () => {
       if (!session) return;
       const opened = await session.catch(() => undefined);

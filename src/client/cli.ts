@@ -45,6 +45,10 @@ const COMMAND_MODULES: CommandModule[] = [
     load: async () => (await import('./commands/rotate.js')).registerRotateCommand,
   },
   {
+    commands: [{ usage: 'watch <name>', summary: 'follow the running rotation of a key until it ends' }],
+    load: async () => (await import('./commands/watch.js')).registerWatchCommand,
+  },
+  {
     commands: [
       { usage: 'pause <name>', summary: 'pause auto-rotation of a key and hold a rotation in flight' },
       { usage: 'resume <name>', summary: 'resume auto-rotation of a key and release a held rotation' },
@@ -102,7 +106,7 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[]): Pr
     'after',
     `\nTemporal connection: TEMPORAL_ADDRESS (default ${DEFAULT_TEMPORAL_ADDRESS}), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n` +
       'TLS settings and profiles as in every Temporal tool. Payload codec key: KEY_ROTATOR_CODEC_KEY or\n' +
-      'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input or refused (nothing was changed), 3 no rotation of that name.\n' +
+      'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input or refused (nothing was changed), 3 no rotation of that name,\n130 stopped watching by Ctrl-C (the rotation goes on).\n' +
       'Run `key-rotator <command> --help` for the options of a command.',
   );
   const requested = requestedCommand(argv.slice(2));

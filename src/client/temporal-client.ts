@@ -6,7 +6,8 @@
  */
 import { Client, type Connection } from '@temporalio/client';
 import { createRotatorDataConverter } from '../codec/data-converter.js';
-import { connectClient, temporalSettings } from '../temporal-connection.js';
+import { connectClient, temporalSettings, temporalUnavailableHint } from '../temporal-connection.js';
+import { findCheckout } from './checkout.js';
 
 export { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection.js';
 
@@ -15,6 +16,8 @@ export interface ConnectTemporalOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the server to answer. @default "5s" */
   connectTimeout?: string;
+  /** Where the CLI runs: in a checkout, "Temporal unreachable" suggests `npm start`. @default process.cwd() */
+  cwd?: string;
 }
 
 export interface TemporalSession {
@@ -30,7 +33,11 @@ export async function connectTemporal(options: ConnectTemporalOptions = {}): Pro
   // The codec key is checked first: without it nothing may be sent, whatever the server says.
   const dataConverter = await createRotatorDataConverter({ env });
   const settings = temporalSettings(env);
-  const connection = await connectClient(settings, { connectTimeout: options.connectTimeout });
+  const connection = await connectClient(settings, {
+    connectTimeout: options.connectTimeout,
+    hint: temporalUnavailableHint(findCheckout(options.cwd ?? process.cwd())),
+    env,
+  });
   const client = new Client({ connection, namespace: settings.namespace, dataConverter });
   return {
     client,

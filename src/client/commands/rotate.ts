@@ -11,14 +11,14 @@ import {
   rotationReasonKey,
   rotationWorkflowId,
   type RotationInput,
-  type RotationResult,
 } from '../../workflows/messages.js';
 import { rotationWorkflow } from '../../workflows/index.js';
 import type { CliContext } from '../cli-context.js';
-import { RefusedError, RotationFailedError } from '../cli-errors.js';
-import { formatElapsed, formatUtc } from '../output/format-time.js';
-import { followRotation } from '../rotations/rotation-progress.js';
+import { cliCommand } from '../checkout.js';
+import { RefusedError } from '../cli-errors.js';
+import { formatUtc } from '../output/format-time.js';
 import { appliedRotation, rotationFromFile } from '../rotations/rotation-snapshot.js';
+import { waitForRotation } from '../rotations/wait-for-rotation.js';
 import { rotationTaskQueue } from '../workflow-names.js';
 import { checkRotationName, durationArgument } from './arguments.js';
 
@@ -29,25 +29,6 @@ interface RotateOptions {
   file?: string;
   checkEnv?: boolean;
   json?: boolean;
-}
-
-function printSummary(ctx: CliContext, result: RotationResult, tookMs: number): void {
-  if (result.outcome === 'skipped') {
-    ctx.out.line(`Rotation of ${result.rotation} skipped: ${result.skippedBecause ?? 'not due'}.`);
-    return;
-  }
-  ctx.out.line(`Rotation of ${result.rotation} succeeded in ${formatElapsed(tookMs)}.`);
-  if (result.newKey)
-    ctx.out.line(`  new key       ${result.newKey.label} (created ${formatUtc(result.newKey.createdAt)})`);
-  if (result.oldKeyHash) {
-    ctx.out.line(
-      `  old key       ${result.oldKeyDeleted ? 'deleted' : 'NOT deleted'} (hash ${result.oldKeyHash.slice(0, 12)}…)`,
-    );
-  } else ctx.out.line('  old key       none (first rotation)');
-  for (const [i, d] of result.destinations.entries()) {
-    ctx.out.line(`  ${i === 0 ? 'destinations' : ''.padEnd(12)}  ${d.destination} version ${d.version}`);
-  }
-  for (const warning of result.warnings) ctx.out.line(`  warning       ${warning}`);
 }
 
 export function registerRotateCommand(program: Command, ctx: CliContext): void {
@@ -120,7 +101,7 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
           `a rotation of ${name} is already running${since}; see \`key-rotator status ${name}\``,
         );
       }
-      const started = Date.now();
+      const started = new Date();
       if (!options.json) {
         ctx.out.line(
           `Started rotation of ${name} (workflow ${workflowId}, run ${handle.firstExecutionRunId}).`,
@@ -128,15 +109,14 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
       }
       if (!options.wait) {
         if (options.json) ctx.out.json({ workflowId, runId: handle.firstExecutionRunId, started: true });
-        else ctx.out.line(`Follow it with \`key-rotator status ${name}\`, or pass --wait.`);
+        else ctx.out.line(`Follow it with \`${cliCommand(`watch ${name}`, ctx.cwd)}\`, or pass --wait.`);
         return;
       }
-      const outcome = await followRotation(handle, connection, {
-        print: (line) => (options.json ? ctx.out.error(line) : ctx.out.line(line)),
+      await waitForRotation(ctx, handle, connection, {
+        name,
+        json: options.json,
+        runId: handle.firstExecutionRunId,
+        startedAt: started,
       });
-      if (!outcome.ok) throw new RotationFailedError(`rotation of ${name} failed: ${outcome.message}`);
-      if (options.json)
-        ctx.out.json({ workflowId, runId: handle.firstExecutionRunId, result: outcome.result });
-      else printSummary(ctx, outcome.result, Date.now() - started);
     });
 }

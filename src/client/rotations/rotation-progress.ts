@@ -1,9 +1,22 @@
 /**
- * Follows a running rotation for `rotate --wait`: polls the `status` query and reports each step
- * once, with its start time and how long the previous step took, plus pauses and resumes. Plain
- * lines only, so the output reads the same in a terminal and in a CI log.
+ * Follows a running rotation for `rotate --wait` and `watch`: polls the `status` query and reports
+ * each step once, with its start time and how long the previous step took, plus pauses, resumes
+ * and failed activity attempts that will be retried. Plain lines only, so the output reads the
+ * same in a terminal and in a CI log. The lines come in the order things happened: a step that
+ * began after a resume is printed after the resume, and a lost connection to Temporal (a server
+ * restart) neither ends the watch nor prints the past again.
  */
-import { WorkflowFailedError, type Connection, type WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowFailedError,
+  type Connection,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { whenAborted } from '../../run-until-signal.js';
 import {
   statusQuery,
   type RotationResult,
@@ -11,6 +24,7 @@ import {
   type StepTiming,
 } from '../../workflows/messages.js';
 import { formatClock, formatElapsed, formatUtc } from '../output/format-time.js';
+import { describeFailedAttempt, failedAttempts, RetryReporter } from './activity-retries.js';
 
 export interface FollowOptions {
   /** Between two status queries. @default 1000 */
@@ -19,9 +33,26 @@ export interface FollowOptions {
   noWorkerHintAfterMs?: number;
   /** Where progress lines go. */
   print: (line: string) => void;
+  /**
+   * What the caller has shown already when it attaches to a run under way (`watch`): that many
+   * steps are not printed again, and a pause already in force is no news. @default nothing
+   */
+  alreadyShown?: { steps: number; paused: boolean };
+  /** Stops following (the rotation itself goes on) when aborted, e.g. by Ctrl-C. */
+  signal?: AbortSignal;
 }
 
-export type FollowOutcome = { ok: true; result: RotationResult } | { ok: false; message: string };
+export type FollowOutcome =
+  | { ok: true; result: RotationResult }
+  | { ok: false; message: string; detached?: false }
+  /** The watcher stopped (its signal was aborted); the rotation goes on. */
+  | { ok: false; message: string; detached: true };
+
+/** gRPC status UNAVAILABLE: the server did not answer. */
+const GRPC_UNAVAILABLE = 14;
+
+/** How long one status query or description may take before this poll gives up on it. */
+const QUERY_DEADLINE_MS = 5_000;
 
 function stepDetail(step: StepTiming, status: RotationStatus | undefined): string {
   switch (step.step) {
@@ -50,6 +81,67 @@ function stepLine(steps: StepTiming[], index: number, status: RotationStatus | u
   return `${formatClock(step.startedAt)}  ${step.step.padEnd(9)}${detail ? ` ${detail}` : ''}${took}`.trimEnd();
 }
 
+/** Temporal did not answer (a restart, a network blip): worth waiting for, not a rotation failure. */
+function isConnectionLoss(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return false;
+  const cause = err.cause;
+  return (isGrpcServiceError(cause) && cause.code === GRPC_UNAVAILABLE) || isGrpcDeadlineError(cause);
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof WorkflowFailedError) {
+    // Ended from outside: say so, the reason alone (e.g. "test over") reads like an error of its own.
+    if (err.cause instanceof TerminatedFailure) return `it was terminated (${err.cause.message})`;
+    if (err.cause instanceof CancelledFailure) return `it was cancelled (${err.cause.message})`;
+    return err.cause?.message ?? err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Prints what happened since the last call, in the order it happened. */
+class ProgressPrinter {
+  #printedSteps: number;
+  #paused: boolean;
+  readonly #retries = new RetryReporter();
+
+  constructor(
+    private readonly print: (line: string) => void,
+    shown: { steps: number; paused: boolean } = { steps: 0, paused: false },
+  ) {
+    this.#printedSteps = shown.steps;
+    this.#paused = shown.paused;
+  }
+
+  steps(status: RotationStatus | undefined, steps: StepTiming[]): void {
+    const pauseChanged = status !== undefined && status.paused !== this.#paused;
+    // A paused rotation starts no step: steps seen together with a resume began after it.
+    if (pauseChanged && !status.paused) this.#pauseLine(status, steps[this.#printedSteps]?.startedAt);
+    for (; this.#printedSteps < steps.length; this.#printedSteps++)
+      this.print(stepLine(steps, this.#printedSteps, status));
+    // …and steps seen together with a pause began before it (it holds the rotation before its next step).
+    if (pauseChanged && status.paused) this.#pauseLine(status, undefined);
+  }
+
+  async retries(handle: WorkflowHandle, connection: Connection, step: string | undefined): Promise<void> {
+    const attempts = await connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      failedAttempts(handle),
+    );
+    const now = new Date();
+    for (const attempt of this.#retries.news(attempts))
+      this.print(`${formatClock(now)}  ${describeFailedAttempt(attempt, step, now)}`);
+  }
+
+  #pauseLine(status: RotationStatus, nextStepStartedAt: string | undefined): void {
+    this.#paused = status.paused;
+    const now = Date.now();
+    const at = nextStepStartedAt ? Math.min(now, Date.parse(nextStepStartedAt)) : now;
+    const what = status.paused
+      ? `paused${status.pauseReason ? `: ${status.pauseReason}` : ''} (waits before its next step)`
+      : 'resumed';
+    this.print(`${formatClock(new Date(at))}  ${what}`);
+  }
+}
+
 export async function followRotation(
   handle: WorkflowHandle,
   connection: Connection,
@@ -58,52 +150,66 @@ export async function followRotation(
   const pollMs = options.pollIntervalMs ?? 1_000;
   const hintAfter = options.noWorkerHintAfterMs ?? 15_000;
   const started = Date.now();
-  let printedSteps = 0;
-  let paused = false;
+  const printer = new ProgressPrinter(options.print, options.alreadyShown);
   let hinted = false;
   let answered = false;
+  let lostConnection = false;
   let lastStatus: RotationStatus | undefined;
+  const stopped = options.signal
+    ? whenAborted(options.signal).then(() => 'stopped' as const)
+    : new Promise<never>(() => undefined);
 
-  const report = (status: RotationStatus | undefined, steps: StepTiming[]) => {
-    for (; printedSteps < steps.length; printedSteps++) options.print(stepLine(steps, printedSteps, status));
-    if (status && status.paused !== paused) {
-      paused = status.paused;
-      options.print(
-        `${formatClock(new Date())}  ${paused ? `paused${status.pauseReason ? `: ${status.pauseReason}` : ''} (waits before its next step)` : 'resumed'}`,
-      );
-    }
-  };
+  const watchResult = () =>
+    handle.result().then(
+      (value: unknown): FollowOutcome => ({ ok: true, result: value as RotationResult }),
+      (err: unknown): FollowOutcome | 'lost' =>
+        isConnectionLoss(err) ? 'lost' : { ok: false, message: failureMessage(err) },
+    );
+  let result = watchResult();
 
-  const result = handle.result().then(
-    (value: unknown): FollowOutcome => ({ ok: true, result: value as RotationResult }),
-    (err: unknown): FollowOutcome => ({
-      ok: false,
-      message:
-        err instanceof WorkflowFailedError
-          ? (err.cause?.message ?? err.message)
-          : String((err as Error)?.message ?? err),
-    }),
-  );
   for (;;) {
-    const done = await Promise.race([
+    // The poll timer is cancelled as soon as anything else settles: a closed rotation exits at once.
+    const tick = new AbortController();
+    const next = await Promise.race([
       result,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), pollMs)),
-    ]);
-    if (done) {
-      if (done.ok) report(lastStatus, done.result.steps);
+      stopped,
+      sleep(pollMs, 'tick' as const, { signal: tick.signal }),
+    ]).finally(() => tick.abort());
+    if (next === 'stopped') {
+      return { ok: false, detached: true, message: 'stopped watching; the rotation goes on' };
+    }
+    if (next === 'lost') {
+      if (!lostConnection) {
+        lostConnection = true;
+        options.print(
+          `${formatClock(new Date())}  lost the connection to Temporal; waiting for it to answer again`,
+        );
+      }
+      result = watchResult();
+      continue;
+    }
+    if (next !== 'tick') {
+      // A finished rotation is not paused: a resume and the last steps may all have come since the last poll.
+      if (next.ok) printer.steps(lastStatus && { ...lastStatus, paused: false }, next.result.steps);
       else {
         // The failed run still answers the query (from its history) when a worker is up.
         const status = await connection
           .withDeadline(Date.now() + 3_000, () => handle.query(statusQuery))
           .catch(() => undefined);
-        if (status) report(status, status.steps);
+        if (status) printer.steps(status, status.steps);
       }
-      return done;
+      return next;
     }
     try {
-      lastStatus = await connection.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
+      lastStatus = await connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        handle.query(statusQuery),
+      );
       answered = true;
-      report(lastStatus, lastStatus.steps);
+      if (lostConnection) {
+        lostConnection = false;
+        options.print(`${formatClock(new Date())}  Temporal answers again`);
+      }
+      printer.steps(lastStatus, lastStatus.steps);
     } catch {
       if (!answered && !hinted && Date.now() - started > hintAfter) {
         hinted = true;
@@ -112,5 +218,7 @@ export async function followRotation(
         );
       }
     }
+    // Retries show in the workflow's description even while no worker answers the query.
+    await printer.retries(handle, connection, lastStatus?.step).catch(() => undefined);
   }
 }
