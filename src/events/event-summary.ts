@@ -31,14 +31,17 @@ export function eventDetails(event: LifecycleEvent): string[] {
     );
   } else {
     if (data.newKey) details.push(`new key ${data.newKey.label}`);
-    if (data.oldKey) details.push(`old key ${data.oldKey.label}`);
+    if (data.oldKey)
+      details.push(`${event.type === 'key.expiring' ? 'active' : 'old'} key ${data.oldKey.label}`);
   }
   if (event.type === 'key.expiring' && data.expiresAt) details.push(`expires ${data.expiresAt}`);
   if (data.pauseReason) details.push(`pause reason: ${data.pauseReason}`);
   if (data.skippedBecause) details.push(`skipped because ${data.skippedBecause}`);
   if (data.error) details.push(`error: ${data.error}`);
   details.push(`step ${data.step}`);
-  details.push(`${data.reason}${data.note ? ` (${data.note})` : ''}`);
+  details.push(
+    `started ${data.reason === 'scheduled' ? 'by the schedule' : 'by hand'}${data.note ? ` (${data.note})` : ''}`,
+  );
   return details;
 }
 
