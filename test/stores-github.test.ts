@@ -3,9 +3,13 @@
  * answers are checked against GitHub's OpenAPI description (every test ends with no violations).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultDependencies } from '../src/activities/default-dependencies.js';
+import { createDestinationActivities } from '../src/activities/destination-activities.js';
+import { SecretSealer } from '../src/codec/secret-sealer.js';
 import { rotationSchema } from '../src/config/schema.js';
 import { DestinationAuthError, DestinationError } from '../src/errors.js';
 import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../src/policy/index.js';
@@ -362,6 +366,24 @@ describe('a rotation with a file and a GitHub Actions secret (real workflow, dev
     ]);
     expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);
     expect(github.violations).toEqual([]);
+  });
+
+  it('verify accepts a GitHub secret written since the new key was created, and refuses an older write', async () => {
+    const { rotation } = await setUp('ghstale');
+    const newKey = h.emulator.seedKey({ name: 'ghstale new key', createdAt: new Date() });
+    const { verifyDestinations } = createDestinationActivities(
+      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy: h.policy }),
+    );
+    await writeFile(join(h.dir, 'ghstale.env'), `OPENROUTER_API_KEY=${newKey.key}\n`);
+
+    // Last written a month ago (by setUp): it cannot hold a key created now.
+    await expect(verifyDestinations(rotation, newKey.hash)).rejects.toThrow(
+      /github-actions-secret:octo\/app#GHSTALE was last written .*, before the new key was created/,
+    );
+    // Written within the clock slack before the key's creation: GitHub's clock may lag.
+    github.setSecret('repos/octo/app', 'GHSTALE', newKey.key, Date.now() - 60_000);
+    const versions = await verifyDestinations(rotation, newKey.hash);
+    expect(versions.map((v) => v.destination)).toContain('github-actions-secret:octo/app#GHSTALE');
   });
 
   it('fails verify when the GitHub secret vanished after the store step, and rolls both back to the old key', async () => {
