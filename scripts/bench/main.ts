@@ -12,7 +12,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { startBenchEnv } from './bench-env.js';
 import { applyRows, helpRow, listRows } from './cli-rows.js';
 import { fleetRows } from './fleet-rows.js';
@@ -47,7 +47,11 @@ async function main(): Promise<void> {
   const [rate] = numbers(values.rate, 'rate');
   const log = (line: string) => console.error(`bench: ${line}`);
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Workers run in this process for the fleet rows: their warnings (slow tasks on a busy machine) would bury the table.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
   const env = await startBenchEnv(log);
   const table: BenchRow[] = [];
   const loadBefore = loadavg()[0]!;

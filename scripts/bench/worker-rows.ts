@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEnv } from './bench-env.js';
 import { BENCH_CODEC_KEY } from './bench-env.js';
@@ -22,6 +23,17 @@ interface WorkerStart {
 }
 
 async function startWorker(env: BenchEnv, namespace: string, prebuilt: boolean): Promise<WorkerStart> {
+  // Without its bundle beside it, the compiled worker bundles the workflows at start (the baseline).
+  const hidden = `${env.workflowBundle}.hidden`;
+  if (!prebuilt) await rename(env.workflowBundle, hidden);
+  try {
+    return await runWorkerOnce(env, namespace);
+  } finally {
+    if (!prebuilt) await rename(hidden, env.workflowBundle);
+  }
+}
+
+async function runWorkerOnce(env: BenchEnv, namespace: string): Promise<WorkerStart> {
   const started = performance.now();
   const child = spawn(process.execPath, [env.bin, 'worker'], {
     env: {
@@ -33,7 +45,6 @@ async function startWorker(env: BenchEnv, namespace: string, prebuilt: boolean):
       KEY_ROTATOR_CODEC_KEY: BENCH_CODEC_KEY,
       KEY_ROTATOR_WORKER_VERSIONING: 'false',
       KEY_ROTATOR_TASK_QUEUE: `bench-${Math.random().toString(36).slice(2, 8)}`,
-      ...(prebuilt ? { KEY_ROTATOR_WORKFLOW_BUNDLE: env.workflowBundle } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
