@@ -1,4 +1,5 @@
 /** The Vercel environment variable destination against the in-repo fake written from Vercel's API reference. */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotationSchema } from '../src/config/schema.js';
 import { DestinationAuthError, type DestinationError } from '../src/errors.js';
@@ -9,6 +10,7 @@ import {
   type VercelStoreDeps,
 } from '../src/stores/vercel-env/index.js';
 import { findFreePort } from './support/net.js';
+import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 import { startVercelFake, type VercelFake } from './support/vercel-fake.js';
 
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);
@@ -216,5 +218,56 @@ describe('Vercel destination config', () => {
       vercelEnvDestinationSchema.safeParse({ ...vercel, variableType: 'sensitive', targets: ['development'] })
         .success,
     ).toBe(false);
+  });
+});
+
+describe('a rotation with a file and a sensitive Vercel variable with redeploy (real workflow, dev server)', () => {
+  let h: RotationHarness;
+  let vercelFake: VercelFake;
+
+  beforeAll(async () => {
+    [h, vercelFake] = await Promise.all([
+      createRotationHarness(),
+      startVercelFake({ token: TOKEN, projects: [{ name: 'site' }], buildMs: 1500 }),
+    ]);
+    h.workerEnv.VERCEL_TOKEN = TOKEN;
+    h.allow({ vercelApiUrls: [vercelFake.url], credentialEnvs: ['VERCEL_TOKEN'] });
+  });
+  afterAll(async () => {
+    await Promise.all([h?.close(), vercelFake?.stop()]);
+  });
+
+  it('stores the new key in a sensitive variable, redeploys production, ends with the redeployment READY and the old key deleted', async () => {
+    const old = await h.adoptKey(['site.env']);
+    vercelFake.setVariable('site', 'OPENROUTER_API_KEY', old.key, 'sensitive', ['production']);
+    const rotation = h.rotation('site', {
+      destinations: [
+        { type: 'file', path: join(h.dir, 'site.env') },
+        {
+          type: 'vercel-env',
+          apiUrl: vercelFake.url,
+          project: 'site',
+          variableType: 'sensitive',
+          redeploy: true,
+          auth: { token: { env: 'VERCEL_TOKEN' } },
+        },
+      ],
+    });
+    const worker = await h.worker();
+    const result = await worker.runUntil(h.startRotation(rotation).then((handle) => handle.result()));
+
+    const newKey = (await h.readKeyFrom('site.env'))!;
+    expect(newKey).not.toBe(old.key);
+    expect(vercelFake.secrets().find((v) => v.project === 'site')).toMatchObject({
+      value: newKey,
+      type: 'sensitive',
+    });
+    const deployments = vercelFake.deployments('site');
+    expect(deployments).toHaveLength(2);
+    expect(deployments[1]).toMatchObject({ redeployOf: deployments[0]!.uid, readyState: 'READY' });
+    expect(result.destinations.map((d) => d.destination)).toContain(
+      'vercel-env:site/production#OPENROUTER_API_KEY',
+    );
+    expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);
   });
 });
