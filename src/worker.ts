@@ -137,8 +137,9 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
       ? `worker deployment ${workers.deployment.deploymentName} build ${workers.deployment.buildId}` +
         (versioning?.setCurrent ? ' (becomes current)' : ' (not made current)')
       : 'unversioned';
+    // Timestamped: in a terminal or a plain log, it says when this worker started serving.
     console.log(
-      `key-rotator worker polling task queue ${taskQueue} on ${settings.address}` +
+      `${new Date().toISOString()} key-rotator worker polling task queue ${taskQueue} on ${settings.address}` +
         ` (namespace ${settings.namespace}, ${version}, OpenRouter ≤ ${openRouterRequestsPerSecond} req/s` +
         `${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''})`,
     );

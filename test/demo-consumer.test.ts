@@ -37,12 +37,12 @@ function replaceFile(file: string, key: string): void {
   renameSync(temp, file);
 }
 
-function start(file: string, lines: string[]): RunningConsumer {
+function start(file: string, lines: string[], reportIntervalMs = 200): RunningConsumer {
   const consumer = startConsumer({
     keyFile: file,
     apiBaseUrl: emulator.apiBaseUrl,
     requestIntervalMs: 50,
-    reportIntervalMs: 200,
+    reportIntervalMs,
     filePollIntervalMs: 60_000,
     log: (line) => lines.push(line),
   });
@@ -99,6 +99,32 @@ describe('the demo consumer', () => {
     const refused = consumer.totals().failed.get(labelOfKey(oldKey.key)) ?? 0;
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(refused).toBeLessThanOrEqual(2);
+  });
+
+  it('prints when the outcome of its requests changes, not a line per request, and a summary per period', async () => {
+    const file = path.join(dir, 'quiet.env');
+    const key = emulator.seedKey({ name: 'quiet' });
+    replaceFile(file, key.key);
+    const lines: string[] = [];
+    const consumer = start(file, lines, 1_500);
+    await waitFor(async () => requestsWith(key.hash) >= 10, { what: 'ten requests' });
+    const label = labelOfKey(key.key);
+    expect(lines.filter((line) => line === `requests with ${label} work`)).toHaveLength(1);
+
+    await fetch(`${emulator.apiBaseUrl}/keys/${key.hash}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${emulator.managementKey}` },
+    });
+    await waitFor(async () => ((consumer.totals().failed.get(label) ?? 0) >= 5 ? true : undefined), {
+      what: 'five refused requests',
+    });
+    await waitFor(async () => (lines.some((line) => line.startsWith('last 1.5s: ')) ? true : undefined), {
+      what: 'a summary line',
+    });
+    await consumer.stop();
+    expect(lines.filter((line) => line === `requests with ${label} fail (HTTP 401)`)).toHaveLength(1);
+    // Far fewer lines than requests: a key line, two outcome lines and the summaries.
+    expect(lines.length).toBeLessThan(8);
   });
 
   it('waits for a key when the file does not exist yet', async () => {

@@ -66,7 +66,8 @@ describe('the emulator command', () => {
     if (child?.pid !== undefined) process.kill(child.pid, 'SIGTERM');
     expect(await exited).toBe(0);
     expect(output()).not.toContain(key);
-    expect(output().trim().split('\n')).toHaveLength(1);
+    // The URL, then one line per request: who asked (never the key itself) and the answer.
+    expect(output().trim().split('\n')).toEqual([firstLine, 'GET /api/v1/key 200 by management key']);
     expect(await loadOrCreateManagementKey(keyFile)).toBe(key); // a restart keeps the key
   });
 });

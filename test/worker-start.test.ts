@@ -13,7 +13,9 @@ import { runKeyRotator, startKeyRotator, uniqueName, type RunningCli } from './s
 import { findFreePort, waitFor } from './support/net.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-const READY = /key-rotator worker polling task queue (\S+) on (\S+) \(namespace [^,]+, ([^,]+),/;
+/** The start line, with the time the worker began polling (an ISO timestamp first). */
+const READY =
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z key-rotator worker polling task queue (\S+) on (\S+) \(namespace [^,]+, ([^,]+),/m;
 
 const workers: RunningCli[] = [];
 const servers: RunningDevServer[] = [];

@@ -1,10 +1,12 @@
 /**
  * A small simulated app for the demo: it reads its OpenRouter key from the rotation's file
- * destination, sends one chat completion per second with it, and every ~10 s logs how many
- * requests went out with which key (by label, never the key). Its traffic is what the emulator's
+ * destination and sends one chat completion per second with it. It logs when something changes
+ * (a new key, requests starting to fail or working again) and once a minute a one-line summary of
+ * how many requests went out with which key (by label, never the key). Its traffic is what the emulator's
  * usage counters show moving from the old key to the new one, and what the rotation's
  * `requireTrafficMoved` check waits for.
  */
+import { formatElapsed } from '../client/output/format-time.js';
 import { labelOfKey } from '../redact.js';
 import { KeyFileWatcher } from './key-file-watcher.js';
 
@@ -17,7 +19,7 @@ export interface ConsumerOptions {
   apiBaseUrl: string;
   /** Between two requests. @default 1000 */
   requestIntervalMs?: number;
-  /** Between two summary lines. @default 10000 */
+  /** Between two summary lines. @default 60000 */
   reportIntervalMs?: number;
   /** Fallback poll of the key file. @default 2000 */
   filePollIntervalMs?: number;
@@ -56,8 +58,21 @@ function describeCounts(counts: ConsumerCounts): string {
   return parts.length > 0 ? parts.join(', ') : 'no requests';
 }
 
+/** What the last request came to, for "print on change": the same outcome twice is no news. */
+function outcomeOf(kind: 'ok' | 'failed' | 'no-key', label: string | undefined, detail: string): string {
+  if (kind === 'no-key') return 'requests wait: the file holds no key';
+  return kind === 'ok' ? `requests with ${label} work` : `requests with ${label} fail (${detail})`;
+}
+
 export function startConsumer(options: ConsumerOptions): RunningConsumer {
   const requestIntervalMs = options.requestIntervalMs ?? 1_000;
+  const reportIntervalMs = options.reportIntervalMs ?? 60_000;
+  let lastOutcome: string | undefined;
+  const noteOutcome = (outcome: string) => {
+    if (outcome === lastOutcome) return;
+    lastOutcome = outcome;
+    options.log(outcome);
+  };
   const totals = emptyCounts();
   let window = emptyCounts();
   const keys = new KeyFileWatcher({
@@ -87,6 +102,7 @@ export function startConsumer(options: ConsumerOptions): RunningConsumer {
     if (key === undefined) {
       totals.noKey++;
       window.noKey++;
+      noteOutcome(outcomeOf('no-key', undefined, ''));
       return;
     }
     const label = labelOfKey(key);
@@ -99,10 +115,12 @@ export function startConsumer(options: ConsumerOptions): RunningConsumer {
       });
       await res.arrayBuffer();
       record(res.ok ? 'ok' : 'failed', label);
+      noteOutcome(outcomeOf(res.ok ? 'ok' : 'failed', label, `HTTP ${res.status}`));
       // A refused key may have been rotated away under us: look at the file again right now.
       if (res.status === 401) await keys.reload().catch(() => undefined);
-    } catch {
+    } catch (err) {
       record('failed', label);
+      noteOutcome(outcomeOf('failed', label, err instanceof Error ? err.message : String(err)));
     }
   }
 
@@ -111,9 +129,9 @@ export function startConsumer(options: ConsumerOptions): RunningConsumer {
     inFlight = sendOne().finally(() => (inFlight = undefined));
   }, requestIntervalMs);
   const reports = setInterval(() => {
-    options.log(`last ${(options.reportIntervalMs ?? 10_000) / 1000} s: ${describeCounts(window)}`);
+    options.log(`last ${formatElapsed(reportIntervalMs)}: ${describeCounts(window)}`);
     window = emptyCounts();
-  }, options.reportIntervalMs ?? 10_000);
+  }, reportIntervalMs);
   void keys.current().catch(() => undefined);
 
   return {

@@ -49,6 +49,11 @@ export async function startOpenRouterSide(settings: DemoSettings, log: DemoLog):
     port: settings.emulatorPort,
     managementKey,
     stateFile: paths.emulatorState,
+    // The management API calls show what the rotation does (the old key deleted, …); the
+    // consumer's chat completions, one a second, are summed up by the consumer itself.
+    onRequestLine: (line) => {
+      if (!line.startsWith('POST /api/v1/chat/completions 200 ')) log('emulator', line);
+    },
   });
   log(
     'emulator',

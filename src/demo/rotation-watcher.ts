@@ -1,10 +1,22 @@
 /**
  * Shows the demo's rotations as they happen: polls the rotation workflow (`rotation-<name>`) and
- * its `status` query, and prints one line per step change, then the outcome. Labels only: the
- * status query and the result carry no key.
+ * its `status` query, and prints one line per step change, failed attempts that will be retried,
+ * then the outcome. A run already under way at start-up (a restart) gets one line saying where it
+ * is. Labels only: the status query and the result carry no key.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type Connection,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { formatClock } from '../client/output/format-time.js';
+import {
+  describeFailedAttempt,
+  failedAttempts,
+  RetryReporter,
+} from '../client/rotations/activity-retries.js';
 import {
   rotationWorkflowId,
   statusQuery,
@@ -70,8 +82,12 @@ export function watchRotation(options: RotationWatcherOptions): RotationWatcher 
   let stopped = false;
   let wake: (() => void) | undefined;
   /** The run being followed, how many of its steps were printed, whether it has been reported. */
-  let run: { runId: string; printed: number; paused: boolean; done: boolean } | undefined;
+  let run:
+    { runId: string; printed: number; paused: boolean; done: boolean; retries: RetryReporter } | undefined;
   let firstLook = true;
+
+  const queryStatus = (handle: WorkflowHandle) =>
+    connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery));
 
   async function look(): Promise<void> {
     let description;
@@ -82,33 +98,52 @@ export function watchRotation(options: RotationWatcherOptions): RotationWatcher 
       throw err;
     }
     const running = description.status.name === 'RUNNING';
+    const handle = client.workflow.getHandle(workflowId, description.runId);
     if (run?.runId !== description.runId) {
       // A run that ended before this start (an earlier session) is history, not news.
       const news = running || !firstLook;
-      run = { runId: description.runId, printed: 0, paused: false, done: !news };
-      const what = firstLook ? 'is in progress' : 'started';
-      if (news)
-        print(`rotation of ${name} ${what} (workflow ${workflowId}, run ${description.runId.slice(0, 8)})`);
+      run = {
+        runId: description.runId,
+        printed: 0,
+        paused: false,
+        done: !news,
+        retries: new RetryReporter(),
+      };
+      if (news && firstLook) {
+        // Picked up after a restart: one line for where it is, not its whole past stamped "now".
+        const status = await queryStatus(handle);
+        run.printed = status.steps.length;
+        run.paused = status.paused;
+        const since = status.steps.at(-1)?.startedAt ?? description.startTime;
+        print(
+          `rotation of ${name} is in progress (workflow ${workflowId}, run ${description.runId.slice(0, 8)}, ` +
+            `started ${formatClock(description.startTime)}): at step ${status.step} since ${formatClock(since)}` +
+            `${status.paused ? ', paused' : ''}`,
+        );
+      } else if (news) {
+        print(`rotation of ${name} started (workflow ${workflowId}, run ${description.runId.slice(0, 8)})`);
+      }
     }
     if (run.done) return;
-    const handle = client.workflow.getHandle(workflowId, description.runId);
-    const status = await connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
-      handle.query(statusQuery),
-    );
+    const status = await queryStatus(handle);
+    // A paused rotation starts no step: steps seen together with a resume began after it.
+    if (!status.paused && run.paused) {
+      run.paused = false;
+      print(`${name}: resumed`);
+    }
     for (; run.printed < status.steps.length; run.printed++) {
       const step = status.steps[run.printed]!;
       const latest = run.printed === status.steps.length - 1;
       if (['done', 'skipped', 'failed'].includes(step.step)) continue;
       print(`${name}: ${step.step}${latest ? stepDetail(status) : ''}`);
     }
-    if (status.paused !== run.paused) {
-      run.paused = status.paused;
-      print(
-        status.paused
-          ? `${name}: paused${status.pauseReason ? ` (${status.pauseReason})` : ''}`
-          : `${name}: resumed`,
-      );
+    if (status.paused && !run.paused) {
+      run.paused = true;
+      print(`${name}: paused${status.pauseReason ? ` (${status.pauseReason})` : ''}`);
     }
+    const now = new Date();
+    for (const attempt of run.retries.news(await failedAttempts(handle).catch(() => [])))
+      print(`${name}: ${describeFailedAttempt(attempt, status.step, now)}`);
     if (running) return;
     run.done = true;
     try {

@@ -1,6 +1,6 @@
 /**
- * `key-rotator emulator`: runs the OpenRouter emulator until SIGINT/SIGTERM. It prints one line (the
- * URL) and never the management key; that key lives in `--management-key-file` (created 0600 with
+ * `key-rotator emulator`: runs the OpenRouter emulator until SIGINT/SIGTERM. It prints its URL, then
+ * one line per API request (method, path, status, key label), and never the management key; that key lives in `--management-key-file` (created 0600 with
  * a fresh key when missing), so scripts can read it without it reaching a terminal or a log.
  */
 import { promises as fs } from 'node:fs';
@@ -48,6 +48,7 @@ export async function runEmulatorCommand(opts: EmulatorCommandOptions): Promise<
     host: opts.host,
     managementKey,
     stateFile: opts.stateFile,
+    onRequestLine: (line) => console.log(line),
   });
   console.log(`OpenRouter emulator listening on ${emulator.apiBaseUrl}`);
   if (!opts.managementKeyFile) {

@@ -17,6 +17,7 @@ import { API_PREFIX, type ApiContext, apiReply } from './api-routes.js';
 import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply } from './control-routes.js';
 import { type ActiveFaults, type FaultConfig, FaultInjector, type InjectedFaultKind } from './faults.js';
 import { BodyTooLargeError, type Reply, bearerOf, json, readBody, send } from './http-io.js';
+import { labelOfKey } from '../redact.js';
 import { KeyStore, generateOpenRouterKey } from './key-store.js';
 import { EmulatorStateWriter, readEmulatorState } from './state-file.js';
 import { type EmulatedKeySnapshot, errorJson, keySnapshot } from './wire-format.js';
@@ -50,6 +51,12 @@ export interface EmulatorOptions {
    * @default none
    */
   onKeyIssued?: (key: string) => void;
+  /**
+   * Told one line per `/api/v1` request once it is answered: method, path, status and whose key
+   * asked (`management key`, an API key's label, `no key`), plus the label of the key a
+   * `/keys/<hash>` path names. Never a key. @default none
+   */
+  onRequestLine?: (line: string) => void;
 }
 
 /** One `/api/v1` request as the emulator answered it; status 0 means the connection was dropped. */
@@ -195,6 +202,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
   };
 
+  /** `DELETE /api/v1/keys/5d41402abc4b… 200 by management key (key sk-or-v1-abc...xyz)` */
+  const requestLine = (entry: RequestLogEntry, bearer: string | undefined): string => {
+    const who =
+      bearer === undefined ? 'no key' : bearer === managementKey ? 'management key' : labelOfKey(bearer);
+    const named = /\/keys\/([0-9a-f]{64})(?:$|[/?])/.exec(entry.path)?.[1];
+    const namedKey = named ? store.all().find((k) => k.hash === named) : undefined;
+    const path = named ? entry.path.replace(named, `${named.slice(0, 12)}…`) : entry.path;
+    const status = entry.status === 0 ? 'dropped' : String(entry.status);
+    return `${entry.method} ${path} ${status} by ${who}${namedKey ? ` (key ${namedKey.label})` : ''}`;
+  };
   const logRequest = (entry: RequestLogEntry) => {
     requests.push(entry);
     if (requests.length > MAX_LOGGED_REQUESTS) requests.splice(0, requests.length - MAX_LOGGED_REQUESTS);
@@ -230,12 +247,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const receivedAt = Date.now();
       const reply = await apiWithFaults(req, url);
-      logRequest({
+      const entry: RequestLogEntry = {
         method,
         path: url.pathname + url.search,
         status: reply === 'drop' ? 0 : reply.status,
         receivedAt,
-      });
+      };
+      logRequest(entry);
+      options.onRequestLine?.(requestLine(entry, bearerOf(req)));
       send(res, reply);
       return;
     }
