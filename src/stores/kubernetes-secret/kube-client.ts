@@ -228,6 +228,11 @@ function fromKubeconfig(
     );
   }
   registerSecret(token);
+  /** Read now (the policy's verdict before any request), and again for each request: it may be rotated. */
+  const readTokenFile = (file: string) => {
+    readFile(file, 'the token file');
+    return () => readFile(file, 'the token file');
+  };
   return {
     server: cluster.server,
     ca: inlineOrFile(
@@ -236,12 +241,7 @@ function fromKubeconfig(
       'the cluster CA certificate',
     ),
     tlsServerName: cluster['tls-server-name'],
-    token:
-      token !== undefined
-        ? () => token
-        : tokenFile !== undefined
-          ? () => readFile(tokenFile, 'the token file')
-          : undefined,
+    token: token !== undefined ? () => token : tokenFile !== undefined ? readTokenFile(tokenFile) : undefined,
     clientCertificate,
     clientKey,
   };
