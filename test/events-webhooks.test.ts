@@ -13,6 +13,7 @@ import { createDefaultDependencies } from '../src/activities/default-dependencie
 import { SecretSealer } from '../src/codec/secret-sealer.js';
 import type { LifecycleEvent } from '../src/events/event-types.js';
 import { failingNotifications } from '../src/client/rotations/notification-health.js';
+import { runKeyRotator } from './support/cli.js';
 import { encodingsOf } from './support/history-payloads.js';
 import { createRotationHarness, type RotationHarness } from './support/rotation-harness.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
@@ -225,5 +226,9 @@ describe('lifecycle events as Standard Webhooks', () => {
     expect(failing.message).toMatch(/webhook #1: .*HTTP 410/);
     expect(failing.message).not.toContain('/gone');
     expect(receiver.requests.filter((r) => r.path === '/gone').every((r) => r.status === 410)).toBe(true);
+    const status = await runKeyRotator(['status', 'ev-gone'], {
+      env: { KEY_ROTATOR_CODEC_KEY: h.keyringJson },
+    });
+    expect(status.stdout).toMatch(/notifications +FAILING since .*: .*webhook #1: .*HTTP 410/);
   });
 });

@@ -50,13 +50,14 @@ export async function eventDeliveryWorkflow({
   outcomes.forEach((outcome, i) => {
     const label = sinks[i]!.label;
     if (outcome.status === 'fulfilled') delivered.push(label);
-    else failed.push(`${label}: ${reasonOf(outcome.reason)}`);
+    // The activity's message names the sink already (`notification sink webhook #1: ...`).
+    else failed.push(reasonOf(outcome.reason));
   });
   if (failed.length > 0) {
     notificationFailures(rotation.name).add(failed.length);
     throw ApplicationFailure.create({
       type: 'NotificationError',
-      message: `event ${event.type} of rotation ${rotation.name} was not delivered to ${failed.join('; ')}`,
+      message: `event ${event.type} of rotation ${rotation.name} was not delivered: ${failed.join('; ')}`,
       nonRetryable: true,
     });
   }

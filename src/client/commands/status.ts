@@ -9,6 +9,7 @@ import { RotationNotFoundError } from '../cli-errors.js';
 import { formatRelative, formatUtc } from '../output/format-time.js';
 import { destinationLabel } from '../rotations/destination-label.js';
 import { rotationOverview, type RotationOverview } from '../rotations/rotation-overview.js';
+import { failingNotifications, type FailingNotifications } from '../rotations/notification-health.js';
 import { failureMessageOf, listRotationRuns } from '../rotations/rotation-runs.js';
 import { findRunningRotation, type RunningRotation } from '../rotations/running-rotation.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
@@ -20,6 +21,8 @@ export interface RotationStatusReport extends RotationOverview {
   destinations: string[];
   running: RunningRotation | null;
   lastError: { workflowId: string; runId: string; at: string; message: string } | null;
+  /** The newest event delivery, when it failed: a notification sink is failing now. */
+  failingNotifications: FailingNotifications | null;
 }
 
 function printReport(ctx: CliContext, report: RotationStatusReport): void {
@@ -69,6 +72,11 @@ function printReport(ctx: CliContext, report: RotationStatusReport): void {
     }
   } else row('running', 'no');
   if (report.lastError) row('last error', `${formatUtc(report.lastError.at)}: ${report.lastError.message}`);
+  if (report.failingNotifications)
+    row(
+      'notifications',
+      `FAILING since ${formatUtc(report.failingNotifications.at)}: ${report.failingNotifications.message}`,
+    );
   for (const warning of report.warnings) row('warning', warning);
 }
 
@@ -109,6 +117,7 @@ export function registerStatusCommand(program: Command, ctx: CliContext): void {
                 message: failure,
               }
             : null,
+        failingNotifications: (await failingNotifications(client, name)) ?? null,
       };
       if (options.json) ctx.out.json(report);
       else printReport(ctx, report);
