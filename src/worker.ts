@@ -8,7 +8,8 @@
  * - KEY_ROTATOR_CONNECT_TIMEOUT: how long to wait for Temporal at start-up, e.g. 5m. @default 60s
  * - KEY_ROTATOR_CODEC_KEY / KEY_ROTATOR_CODEC_KEY_FILE: payload codec keyring (required, except
  *   for the local dev keyring, see src/codec/keyring.ts).
- * - KEY_ROTATOR_OPENROUTER_RPS: OpenRouter calls per second across the task queue. @default 5
+ * - KEY_ROTATOR_OPENROUTER_RPS: OpenRouter HTTP requests per second: never more from one worker
+ *   process in any one-second window, and the activity rate of the task queue across all workers. @default 5
  * - KEY_ROTATOR_TASK_QUEUE: @default "openrouter-key-rotation"
  * - KEY_ROTATOR_WORKFLOW_BUNDLE: path of a prebuilt workflow bundle. @default dist/workflow-bundle.js
  *   beside the compiled worker, when there is one
@@ -126,7 +127,13 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
       namespace: settings.namespace,
       taskQueue,
       dataConverter,
-      dependencies: createDefaultDependencies({ sealer: new SecretSealer(keyring), env, policy }),
+      dependencies: createDefaultDependencies({
+        sealer: new SecretSealer(keyring),
+        env,
+        policy,
+        // Counted per HTTP request in this process; the task-queue limit below bounds all workers.
+        openRouterRequestsPerSecond,
+      }),
       openRouterRequestsPerSecond,
       ...workflowBundleFrom(env),
       versioning,

@@ -87,6 +87,7 @@ async function runFleet(env: BenchEnv, size: number, rate: number): Promise<Flee
       dependencies: createDefaultDependencies({
         sealer: new SecretSealer(keyring),
         env: { BENCH_MANAGEMENT_KEY: emulator.managementKey },
+        openRouterRequestsPerSecond: rate,
         policy: workerPolicyFromRules({
           openrouter: { baseUrls: [proxy.url], managementKeyEnvs: ['BENCH_MANAGEMENT_KEY'] },
           destinations: { fileRoots: [dir] },

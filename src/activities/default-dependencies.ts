@@ -9,6 +9,7 @@ import { readEnvOrFile } from '../config/env-or-file.js';
 import type { RotationConfig } from '../config/schema.js';
 import { ConfigError, PolicyViolationError } from '../errors.js';
 import { OpenRouterClient } from '../openrouter/client.js';
+import { RequestRateLimiter } from '../openrouter/request-rate-limiter.js';
 import {
   assertRotationAllowed,
   managementKeyEnvViolation,
@@ -27,6 +28,11 @@ export interface DefaultDependencyOptions {
   env?: NodeJS.ProcessEnv;
   /** Folder that relative paths in rotations resolve from. @default process.cwd() */
   cwd?: string;
+  /**
+   * HTTP requests per second to OpenRouter from this process, over all rotations (one
+   * RequestRateLimiter shared by every client). @default undefined: no limit in the process
+   */
+  openRouterRequestsPerSecond?: number;
 }
 
 /**
@@ -55,6 +61,10 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
   const { policy } = options;
   const cwd = options.cwd ?? process.cwd();
   const stores = new Map<string, SecretStore>();
+  const rateLimiter =
+    options.openRouterRequestsPerSecond === undefined
+      ? undefined
+      : new RequestRateLimiter(options.openRouterRequestsPerSecond);
   const webUiUrl = env.KEY_ROTATOR_WEB_UI_URL?.trim();
   return {
     sealer: options.sealer,
@@ -66,6 +76,7 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
       return new OpenRouterClient({
         baseUrl,
         managementKey: managementKeyFromEnvironment(managementKeyEnv, env, policy),
+        rateLimiter,
       });
     },
     stores(rotation: RotationConfig) {

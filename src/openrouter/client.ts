@@ -29,6 +29,7 @@ import {
   unassignedCountSchema,
   workspaceSchema,
 } from './attachment-schemas.js';
+import type { RequestRateLimiter } from './request-rate-limiter.js';
 import { errorFromResponse } from './response-errors.js';
 import {
   type CreatedKey,
@@ -61,6 +62,8 @@ export interface OpenRouterClientOptions {
   timeoutMs?: number;
   /** The `fetch` to use (tests). @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Every request waits for its turn here (shared by the clients of a worker). @default none: no limit */
+  rateLimiter?: RequestRateLimiter;
 }
 
 export interface CallOptions {
@@ -107,12 +110,14 @@ export class OpenRouterClient {
   readonly #managementKey: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #rateLimiter: RequestRateLimiter | undefined;
 
   constructor(options: OpenRouterClientOptions) {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#managementKey = options.managementKey;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#rateLimiter = options.rateLimiter;
     // The management key may not look like an OpenRouter key; make redaction hide it anyway.
     registerSecret(options.managementKey);
   }
@@ -459,23 +464,27 @@ export class OpenRouterClient {
 
   async #send(method: string, path: string, opts: SendOptions): Promise<SentResponse> {
     const bearer = opts.bearer ?? this.#managementKey;
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const headers: Record<string, string> = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    // The time limit starts when the request is sent, not while it waits for its turn (rateLimiter).
+    let timeout: AbortSignal | undefined;
+    const send = () => {
+      timeout = AbortSignal.timeout(this.#timeoutMs);
+      return this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+        // Never follow a redirect: it would carry the bearer to an address nobody configured.
+        redirect: 'manual',
+      });
+    };
 
     let status: number;
     let responseHeaders: Headers;
     let bodyText: string;
     try {
-      const response = await this.#fetch(`${this.#baseUrl}${path}`, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal,
-        // Never follow a redirect: it would carry the bearer to an address nobody configured.
-        redirect: 'manual',
-      });
+      const response = await (this.#rateLimiter ? this.#rateLimiter.run(send, opts.signal) : send());
       status = response.status;
       responseHeaders = response.headers;
       bodyText = await response.text();
@@ -483,7 +492,7 @@ export class OpenRouterClient {
       // Cancellation by the caller (Temporal) must surface as the caller's own reason.
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
       const mayHaveCreated = method === 'POST' ? ' The key may have been created anyway.' : '';
-      if (timeout.aborted) {
+      if (timeout?.aborted) {
         throw new OpenRouterNetworkError(
           `OpenRouter ${opts.operation} timed out after ${this.#timeoutMs} ms; the call will be retried.${mayHaveCreated}`,
           { timedOut: true, cause: err },
