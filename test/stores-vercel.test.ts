@@ -16,6 +16,7 @@ import { startVercelFake, type VercelFake } from './support/vercel-fake.js';
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);
 const NEW_KEY = 'sk-or-v1-' + 'b'.repeat(64);
 const WRITE = { idempotencyToken: 'rotation-test-0001-store-00000000000' };
+const RESTORE = { idempotencyToken: 'rotation-test-0001-restore-000000000' };
 const TOKEN = 'vercel_token_0123456789abcdefghij';
 
 let fake: VercelFake;
@@ -66,20 +67,27 @@ describe('Vercel env store against the in-repo fake', () => {
     expect(await s.read()).toEqual({ value: NEW_KEY, version });
     expect(s.readWriteOnlyState).toBeUndefined();
 
-    await s.restore(OLD_KEY, WRITE);
+    await s.restore(OLD_KEY, RESTORE);
     expect((await s.read())?.value).toBe(OLD_KEY);
     expect(fake.secrets().filter((v) => v.project === 'web' && v.key === key)).toHaveLength(1);
   });
 
-  it('repeats a retried write of an encrypted variable without writing again', async () => {
-    const { s, key } = store();
-    await s.write(NEW_KEY, WRITE);
-    const posts = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/env`)).length;
-    const before = posts();
-    await s.write(NEW_KEY, WRITE);
-    expect(posts()).toBe(before);
-    expect(variable('web', key)?.value).toBe(NEW_KEY);
-  });
+  it.each(['encrypted', 'sensitive'] as const)(
+    'repeats a retried write of a %s variable without writing or redeploying again',
+    async (variableType) => {
+      const { s, key } = store({ variableType, redeploy: true });
+      await s.write(NEW_KEY, WRITE);
+      const posts = () => fake.requests.filter((r) => r.method === 'POST').length;
+      const before = { posts: posts(), deployments: fake.deployments('web').length };
+      await s.write(NEW_KEY, WRITE);
+      expect(posts()).toBe(before.posts);
+      expect(fake.deployments('web')).toHaveLength(before.deployments);
+      expect(variable('web', key)?.value).toBe(NEW_KEY);
+      // Another logical write (a rollback) does write.
+      await s.restore(OLD_KEY, RESTORE);
+      expect(variable('web', key)?.value).toBe(OLD_KEY);
+    },
+  );
 
   it('keeps a sensitive variable write-only: no value read back, only its write time', async () => {
     const { s, key } = store({ variableType: 'sensitive' });
@@ -111,7 +119,7 @@ describe('Vercel env store against the in-repo fake', () => {
     const deployments = fake.deployments('web');
     expect(deployments).toHaveLength(before + 1);
     const redeploy = deployments.at(-1)!;
-    expect(redeploy).toMatchObject({ target: 'production', redeployOf: deployments[0]!.uid });
+    expect(redeploy).toMatchObject({ target: 'production', redeployOf: deployments.at(-2)!.uid });
 
     // A retried write finds the deployment newer than the variable: no second redeploy.
     await s.write(NEW_KEY, WRITE);

@@ -3,7 +3,7 @@
  * Vercel's REST API reference (vercel.com/docs/rest-api; no Vercel server can run here):
  *
  * - `POST /v10/projects/{idOrName}/env` (`upsert=true`): one object or an array of
- *   `{key, value, type, target}`; answers 201 `{created, failed}` — refusals (an existing key
+ *   `{key, value, type, target, comment?}`; answers 201 `{created, failed}` — refusals (an existing key
  *   without upsert, `sensitive` for development) come back in `failed` with status 201, as Vercel does;
  * - `GET /v10/projects/{idOrName}/env` → `{envs: [...]}` (values never in clear there);
  * - `GET /v1/projects/{idOrName}/env/{id}` → the variable with `decrypted: true` and its `value`
@@ -42,6 +42,7 @@ export interface VercelFakeVariable {
   value: string;
   type: string;
   target: string[];
+  comment?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -110,7 +111,7 @@ export async function startVercelFake(options: VercelFakeOptions): Promise<Verce
   const overlaps = (a: string[], b: string[]) => a.some((t) => b.includes(t));
 
   function upsert(project: string, input: Record<string, unknown>, allowUpdate: boolean) {
-    const { key, value, type, target } = input;
+    const { key, value, type, target, comment } = input;
     if (
       typeof key !== 'string' ||
       typeof value !== 'string' ||
@@ -141,7 +142,13 @@ export async function startVercelFake(options: VercelFakeOptions): Promise<Verce
     }
     const at = now();
     if (existing) {
-      Object.assign(existing, { value, type, target: [...(target as string[])], updatedAt: at });
+      Object.assign(existing, {
+        value,
+        type,
+        target: [...(target as string[])],
+        comment: typeof comment === 'string' ? comment : undefined,
+        updatedAt: at,
+      });
       return { created: existing };
     }
     const created: VercelFakeVariable = {
@@ -151,6 +158,7 @@ export async function startVercelFake(options: VercelFakeOptions): Promise<Verce
       value,
       type,
       target: [...(target as string[])],
+      ...(typeof comment === 'string' ? { comment } : {}),
       createdAt: at,
       updatedAt: at,
     };
@@ -167,6 +175,7 @@ export async function startVercelFake(options: VercelFakeOptions): Promise<Verce
       target: v.target,
       createdAt: v.createdAt,
       updatedAt: v.updatedAt,
+      ...(v.comment === undefined ? {} : { comment: v.comment }),
       ...(v.type === 'sensitive' ? {} : { value: Buffer.from(randomBytes(24)).toString('base64') }),
     };
   }

@@ -1,6 +1,7 @@
 /**
  * Vercel environment variable destination over Vercel's REST API:
- * - write: `POST /v10/projects/{project}/env?upsert=true` `{key, value, type, target}`;
+ * - write: `POST /v10/projects/{project}/env?upsert=true` `{key, value, type, target, comment}`;
+ *   the comment names the logical write (its idempotency token), so a retry skips the write;
  * - read (`encrypted` only): `GET /v10/projects/{project}/env` to find the variable, then
  *   `GET /v1/projects/{project}/env/{id}`, which answers with the decrypted value;
  * - `sensitive` variables are write-only: `readWriteOnlyState()` gives their `updatedAt`;
@@ -53,6 +54,7 @@ const envListBody = z
           target: z.union([z.array(z.string()), z.string()]).optional(),
           updatedAt: z.number().optional(),
           createdAt: z.number().optional(),
+          comment: z.string().optional(),
         })
         .loose(),
     ),
@@ -124,12 +126,12 @@ export class VercelEnvStore implements SecretStore {
     };
   }
 
-  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(value, 'write the new key');
+  async write(value: string, options: WriteOptions): Promise<WriteResult> {
+    return this.setValue(value, options, 'write the new key');
   }
 
-  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(previousValue, 'restore the previous key');
+  async restore(previousValue: string, options: WriteOptions): Promise<WriteResult> {
+    return this.setValue(previousValue, options, 'restore the previous key');
   }
 
   /** With `redeploy`: waits until the newest production deployment is READY (retryable while building). */
@@ -170,12 +172,14 @@ export class VercelEnvStore implements SecretStore {
     return { updatedAt: new Date(updatedAt).toISOString(), version: String(updatedAt) };
   }
 
-  private async setValue(value: string, purpose: string): Promise<WriteResult> {
+  private async setValue(value: string, options: WriteOptions, purpose: string): Promise<WriteResult> {
     if (value === '')
       throw new DestinationError(this.description, `refusing to ${purpose}: the value is empty`);
-    // Idempotent where the value can be read: a retry after a lost reply neither writes nor redeploys again.
-    const current = vercelEnvIsWriteOnly(this.config) ? null : await this.read();
-    if (current?.value !== value) await this.upsert(value, purpose);
+    // Idempotent: a retry after a lost reply neither writes nor redeploys again. The variable's
+    // comment names the write (no secret in it), which also works for sensitive variables.
+    const comment = writeComment(options);
+    const before = await this.findVariable();
+    if (before?.comment !== comment) await this.upsert(value, comment, purpose);
     const variable = await this.findVariable();
     if (!variable) {
       throw new DestinationError(
@@ -191,12 +195,13 @@ export class VercelEnvStore implements SecretStore {
     return { version: String(updatedAt) };
   }
 
-  private async upsert(value: string, purpose: string): Promise<void> {
+  private async upsert(value: string, comment: string, purpose: string): Promise<void> {
     const response = await this.send('POST', this.url('/v10/projects/{p}/env', { upsert: 'true' }), purpose, {
       key: this.config.key,
       value,
       type: this.config.variableType,
       target: this.config.targets,
+      comment,
     });
     if (response.status !== 200 && response.status !== 201) throw this.failure(response, purpose);
     // Vercel answers 201 even when it refused the variable: the reasons are in `failed`.
@@ -323,6 +328,11 @@ export class VercelEnvStore implements SecretStore {
       `unexpected ${what} response from Vercel; is apiUrl right?`,
     );
   }
+}
+
+/** The variable's comment for this write: names the logical write, so a retry can recognise it. */
+function writeComment(options: WriteOptions): string {
+  return `set by openrouter-key-rotator, write ${options.idempotencyToken}`;
 }
 
 function messageOf(response: JsonResponse): string {
