@@ -7,6 +7,7 @@ import { generateOpenRouterKey } from '../src/emulator/key-store.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { hashOfKey } from '../src/openrouter/hash.js';
 import { isOpenRouterApiKey } from '../src/openrouter/schemas.js';
+import { labelOfKey } from '../src/redact.js';
 
 let emulator: RunningEmulator;
 
@@ -245,5 +246,36 @@ describe('new keys', () => {
       { name: 'second', deleted: false },
     ]);
     expect(isOpenRouterApiKey((normal.json as { key: string }).key)).toBe(true);
+  });
+});
+
+describe('request log lines', () => {
+  it('name method, path, status and whose key asked, with the label of the key a path names, never a key', async () => {
+    const lines: string[] = [];
+    const logged = await startEmulator({ onRequestLine: (line) => lines.push(line) });
+    try {
+      const { key, hash } = logged.seedKey({ name: 'app' });
+      const asManagement = { authorization: `Bearer ${logged.managementKey}` };
+      await fetch(`${logged.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await fetch(`${logged.url}/api/v1/keys/${hash}`, { method: 'DELETE', headers: asManagement });
+      await fetch(`${logged.url}/api/v1/keys/${hash}`, { headers: asManagement });
+      await fetch(`${logged.url}/api/v1/keys`);
+
+      const label = labelOfKey(key);
+      expect(lines).toEqual([
+        `POST /api/v1/chat/completions 200 by ${label}`,
+        `DELETE /api/v1/keys/${hash.slice(0, 12)}… 200 by management key (key ${label})`,
+        `GET /api/v1/keys/${hash.slice(0, 12)}… 404 by management key (key ${label})`,
+        'GET /api/v1/keys 401 by no key',
+      ]);
+      expect(lines.join('\n')).not.toContain(key);
+      expect(lines.join('\n')).not.toContain(logged.managementKey);
+    } finally {
+      await logged.stop();
+    }
   });
 });
