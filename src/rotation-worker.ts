@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from './activities/index.js';
+import { exportCountersAtZero } from './rotation-counters-at-start.js';
 import {
   buildIdOf,
   setCurrentDeploymentVersion,
@@ -105,6 +106,13 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
   const run = async () => {
+    // Best effort: a worker without the right to list schedules still rotates.
+    await exportCountersAtZero({ ...common, taskQueue, dataConverter: options.dataConverter }).catch(
+      (err: unknown) =>
+        console.warn(
+          `key-rotator: could not export the rotation counters at 0 (${err instanceof Error ? err.message : String(err)})`,
+        ),
+    );
     const runs = workers.map((w) =>
       w.run().catch((err: unknown) => {
         shutdown();
