@@ -34,7 +34,7 @@ function rotationYaml(name: string): string {
 interface BadInput {
   title: string;
   /** Turns a valid file (for rotation `name`) into the bad one; omit for argument errors. */
-  file?: (valid: string, name: string) => string;
+  file?: (valid: string, name: string) => string | Uint8Array;
   /** The command line; `file` is the path of the written file. */
   args: (file: string, name: string) => string[];
   env?: Record<string, string | undefined>;
@@ -44,6 +44,27 @@ interface BadInput {
 }
 
 const apply = (file: string) => ['apply', '-f', file];
+
+/** Inserts `lines` (YAML, 6-space indented) into the rotation's `openrouter:` block, before `key:`. */
+const inOpenRouter = (valid: string, lines: string) =>
+  valid.replace('      key:\n', `${lines}\n      key:\n`);
+/** Puts a Vault destination with `address` before the file destination. */
+const withVaultAt = (valid: string, address: string) =>
+  valid.replace(
+    '      - type: file',
+    `      - type: vault\n        address: ${address}\n        path: apps/x\n        auth: { method: token, token: { env: TEST_VAULT_TOKEN } }\n      - type: file`,
+  );
+/** A YAML "billion laughs": ten levels of ten aliases each. */
+function aliasBomb(): string {
+  const levels = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let i = 1; i < 10; i += 1)
+    levels.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  return `${levels.join('\n')}\nrotations: *a9\n`;
+}
 
 const BAD_INPUTS: BadInput[] = [
   {
@@ -185,6 +206,170 @@ const BAD_INPUTS: BadInput[] = [
     title: 'apply without -f',
     args: () => ['apply'],
     message: /required option '-f, --file <path>' not specified/,
+  },
+  {
+    title: 'a baseUrl over plain http to a host that is not loopback',
+    file: (v) => inOpenRouter(v, '      baseUrl: http://openrouter.example.com/api/v1'),
+    args: apply,
+    message:
+      /rotations\[0\]\.openrouter\.baseUrl \(line 5:16\): http would send credentials in clear text to openrouter\.example\.com: use https/,
+  },
+  {
+    title: 'a baseUrl that is not http(s) at all',
+    file: (v) => inOpenRouter(v, '      baseUrl: ftp://openrouter.ai/api/v1'),
+    args: apply,
+    message:
+      /rotations\[0\]\.openrouter\.baseUrl \(line 5:16\): expected an https URL; ftp: URLs are never allowed/,
+  },
+  {
+    title: 'a baseUrl with a user name and password in it',
+    file: (v) => inOpenRouter(v, '      baseUrl: https://me:hunter2@openrouter.ai/api/v1'),
+    args: apply,
+    message: /rotations\[0\]\.openrouter\.baseUrl \(line 5:16\): must not contain a user name or password/,
+    secret: 'hunter2',
+  },
+  {
+    title: 'a baseUrl with a query string',
+    file: (v) => inOpenRouter(v, '      baseUrl: https://openrouter.ai/api/v1?via=proxy'),
+    args: apply,
+    message:
+      /rotations\[0\]\.openrouter\.baseUrl \(line 5:16\): must not have a query \(\?\.\.\.\) or a fragment/,
+  },
+  {
+    title: 'a NUL byte in a destination path',
+    file: (v, name) => v.replace(`path: secrets/${name}.env`, `path: "secrets/${name}\\0.env"`),
+    args: apply,
+    message: /rotations\[0\]\.destinations\[0\]\.path \(line 15:15\): must not contain a NUL byte/,
+  },
+  {
+    title: 'a destination path that climbs out with ..',
+    file: (v, name) => v.replace(`path: secrets/${name}.env`, `path: ../../etc/${name}.env`),
+    args: apply,
+    message:
+      /rotations\[0\]\.destinations\[0\]\.path \(line 15:15\): expected a normalised path: no "\." or "\.\." segments/,
+  },
+  {
+    title: 'invalid UTF-8 in the config file',
+    file: (v) => {
+      const [head, tail] = [v.slice(0, v.indexOf('    openrouter:')), v.slice(v.indexOf('    openrouter:'))];
+      return Buffer.concat([
+        Buffer.from(`${head}    description: "caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(`"\n${tail}`),
+      ]);
+    },
+    args: apply,
+    message: /rotations-.*\.yaml: 1 problem\n {2}line 3:22: the file is not valid UTF-8/,
+  },
+  {
+    title: 'a YAML alias bomb',
+    file: () => aliasBomb(),
+    args: apply,
+    message:
+      /rotations-.*\.yaml: 1 problem\n {2}invalid YAML: it expands aliases \(\*name\) more than 100 times/,
+  },
+  {
+    title: 'a file larger than 1 MiB',
+    file: (v) => `${v}#${'x'.repeat(1024 * 1024)}\n`,
+    args: apply,
+    message: /rotations-.*\.yaml: 1 problem\n {2}the file is larger than 1 MiB/,
+  },
+  {
+    title: 'an empty file',
+    file: () => '',
+    args: apply,
+    message: /the file is empty; expected `version: 1` and a `rotations:` list/,
+  },
+  {
+    title: 'a list where the file should hold a mapping',
+    file: () => '- name: a\n- name: b\n',
+    args: apply,
+    message: /line 1:1: expected object, received array/,
+  },
+  {
+    title: 'a version this CLI does not know',
+    file: (v) => `version: 2\n${v}`,
+    args: apply,
+    message: /version \(line 1:10\): expected 1/,
+  },
+  {
+    title: 'the same key twice in one mapping',
+    file: (v) => v.replace('    gracePeriod: 1h', '    gracePeriod: 1h\n    gracePeriod: 2h'),
+    args: apply,
+    message: /line 13:5: invalid YAML: Map keys must be unique/,
+  },
+  {
+    title: 'a limitReset OpenRouter does not have',
+    file: (v) => v.replace('limit: 5', 'limit: 5\n        limitReset: yearly'),
+    args: apply,
+    message:
+      /rotations\[0\]\.openrouter\.key\.limitReset \(line 8:21\): expected one of "daily"\|"weekly"\|"monthly"/,
+  },
+  {
+    title: 'an expiresAfter that is not a duration',
+    file: (v) => v.replace('limit: 5', 'limit: 5\n        expiresAfter: soon'),
+    args: apply,
+    message: /rotations\[0\]\.openrouter\.key\.expiresAfter \(line 8:23\): expected a duration such as 24h/,
+  },
+  {
+    title: 'a trafficHoldTimeout that is not a duration',
+    file: (v) =>
+      v.replace('    gracePeriod: 1h', '    gracePeriod: 1h\n    verify:\n      trafficHoldTimeout: forever'),
+    args: apply,
+    message: /rotations\[0\]\.verify\.trafficHoldTimeout \(line 14:27\): expected a duration such as 24h/,
+  },
+  {
+    title: 'a time zone given as a number',
+    file: (v) => v.replace('Europe/Berlin', '42'),
+    args: apply,
+    message: /rotations\[0\]\.schedule\.timezone \(line 11:17\): expected string, received number/,
+  },
+  {
+    title: 'a file format the file destination does not write',
+    file: (v, name) =>
+      v.replace(`path: secrets/${name}.env`, `path: secrets/${name}.env\n        format: xml`),
+    args: apply,
+    message: /rotations\[0\]\.destinations\[0\]\.format \(line 16:17\): expected one of "dotenv"\|"json"/,
+  },
+  {
+    title: 'a Vault address that is not a URL',
+    file: (v) => withVaultAt(v, 'vault at port 8200'),
+    args: apply,
+    message:
+      /rotations\[0\]\.destinations\[0\]\.address \(line 15:18\): expected an absolute URL such as https:/,
+  },
+  {
+    title: 'a Vault address over plain http to another host',
+    file: (v) => withVaultAt(v, 'http://vault.example.com:8200'),
+    args: apply,
+    message:
+      /rotations\[0\]\.destinations\[0\]\.address \(line 15:18\): http would send credentials in clear text/,
+  },
+  {
+    title: 'a folder given as the config file',
+    args: () => ['apply', '-f', tmpdir()],
+    message: /1 problem\n {2}the file cannot be read \(EISDIR\)/,
+  },
+  {
+    title: 'a worker policy file that does not exist (apply --policy)',
+    file: (v) => v,
+    args: (file) => ['apply', '-f', file, '--policy', `${file}.policy-missing.yaml`],
+    message: /\.policy-missing\.yaml: 1 problem\n {2}the worker policy file does not exist/,
+  },
+  {
+    title: 'a misspelt command',
+    args: (_f, name) => ['rotat', name],
+    message: /unknown command 'rotat'\n\(Did you mean rotate\?\)/,
+  },
+  {
+    title: 'a misspelt option',
+    args: (_f, name) => ['rotate', name, '--gracee', '1h'],
+    message: /unknown option '--gracee'\n\(Did you mean --grace\?\)/,
+  },
+  {
+    title: 'pause without a name',
+    args: () => ['pause'],
+    message: /missing required argument 'name'/,
   },
 ];
 

@@ -38,7 +38,7 @@ export const envVarName = z
  * query or fragment. Which hosts are allowed at all is the worker policy's decision.
  */
 export const serviceUrl = z
-  .url()
+  .url({ error: 'expected an absolute URL such as https://vault.example.com:8200' })
   .superRefine(rule((url) => (URL.canParse(url) ? serviceUrlProblem(url) : undefined)));
 
 /** A path the worker reads or writes, in normal form (no `.`, `..` or empty segments). */
