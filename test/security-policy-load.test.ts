@@ -199,6 +199,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         awsEndpoints: [],
         githubApiUrls: ['https://api.github.com'],
         vercelApiUrls: ['https://api.vercel.com'],
+        kubernetesApiServers: [],
       },
       notifications: { webhookOrigins: ['https://hooks.slack.com'] },
       name: 'the default worker policy',

@@ -73,6 +73,6 @@ export function describeWorkerPolicy(policy: WorkerPolicy): string {
     `default policy: OpenRouter ${openrouter.baseUrls.join(', ')} with ${openrouter.managementKeyEnvs.join(', ')}; ` +
     `Infisical ${destinations.infisicalSiteUrls.join(', ')}; GitHub ${destinations.githubApiUrls.join(', ')}; ` +
     `Vercel ${destinations.vercelApiUrls.join(', ')}; AWS default endpoints; ` +
-    `no credential variables or files, no Vault, no file destinations (set ${POLICY_ENV} or --policy to allow more)`
+    `no credential variables or files, no Vault, no Kubernetes, no file destinations (set ${POLICY_ENV} or --policy to allow more)`
   );
 }
