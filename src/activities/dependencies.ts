@@ -33,7 +33,7 @@ export interface NotificationSettings {
   cwd?: string;
   /** The Temporal Web UI's address (KEY_ROTATOR_WEB_UI_URL): events link to their run there. */
   webUiUrl?: string;
-  /** Where the `log` sink writes. @default console.log */
+  /** Where the `log` sink writes. @default the activity logger (the worker's log) */
   log?: (line: string) => void;
   /** @default globalThis.fetch */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;

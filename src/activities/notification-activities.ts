@@ -3,7 +3,7 @@
  * event delivery workflow calls it once per sink, with retries and back-off; it adds the link to
  * the run in the Temporal Web UI when the worker knows the UI's address.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { z } from 'zod';
 import type { RotationConfig } from '../config/schema.js';
 import { deliverToSink } from '../events/deliver-event.js';
@@ -53,7 +53,8 @@ export function createNotificationActivities(deps: ActivityDependencies) {
         cwd,
         refuseSecretRef: (ref) => secretRefViolation(ref, deps.policy, cwd),
         refuseUrl: (url) => notificationUrlViolation(url, deps.policy),
-        log: settings.log,
+        // The worker's log (the SDK logger), so `npm start` shows it with the worker's lines.
+        log: settings.log ?? ((line) => log.info(line)),
         fetch: settings.fetch,
         timeoutMs: settings.timeoutMs,
       });

@@ -24,7 +24,7 @@ export interface DeliveryDeps {
   refuseSecretRef: (ref: SecretRef) => string | undefined;
   /** Refuses a URL the worker policy does not allow events to go to (see notificationUrlViolation). */
   refuseUrl: (url: string) => string | undefined;
-  /** Where the log sink writes. @default console.log */
+  /** Where the log sink writes. @default console.log (the activity passes the worker's logger) */
   log?: (line: string) => void;
   /** @default globalThis.fetch */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
