@@ -110,9 +110,11 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       const versions: WrittenVersion[] = [];
       const wrong: string[] = [];
       let newKeyCreatedAt: string | undefined;
-      for (const store of deps.stores(rotation)) {
-        // Rollouts and redeployments the write started must finish before the old key may go.
-        await store.settle?.();
+      const stores = deps.stores(rotation);
+      // Rollouts and redeployments the writes started must finish before the old key may go. All
+      // at once: each waits up to its own bound, and together they must fit the activity's timeout.
+      await Promise.all(stores.map((store) => store.settle?.()));
+      for (const store of stores) {
         if (store.readWriteOnlyState) {
           newKeyCreatedAt ??= (await deps.openRouter(rotation).getKey(expectedHash)).createdAt;
           const state = await store.readWriteOnlyState();
