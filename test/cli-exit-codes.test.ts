@@ -67,6 +67,7 @@ describe('exit codes: 3 for a rotation that does not exist, the same for every c
     ['history', [unknown]],
     ['history --json', [unknown, '--json']],
     ['rotate', [unknown]],
+    ['watch', [unknown]],
     ['pause', [unknown]],
     ['resume', [unknown]],
   ])('%s of an unknown name exits 3 and points at `key-rotator list`', async (command, args) => {
