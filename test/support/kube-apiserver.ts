@@ -10,27 +10,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import { findFreePort, startServerProcess, type ServerProcess } from './net.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** A binary built by scripts/ensure-go-test-servers.sh; throws how to build it when missing. */
-function goTestBinary(name: string): string {
-  const file = path.join(process.env.TOOLS_DIR ?? path.join(repoRoot, '.tools'), 'bin', name);
-  if (!existsSync(file)) {
-    throw new Error(
-      `${file} is missing: run \`bash scripts/ensure-go-test-servers.sh ${name}\` (the first build takes minutes)`,
-    );
-  }
-  return file;
-}
+import { goTestServer } from './temporal-server.js';
 
 export interface KubeApiServer {
   /** e.g. https://127.0.0.1:40123 */
@@ -90,8 +77,8 @@ export interface KubeApiServerOptions {
 }
 
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const etcdBinary = goTestBinary('etcd');
-  const apiServerBinary = goTestBinary('kube-apiserver');
+  const etcdBinary = goTestServer('etcd');
+  const apiServerBinary = goTestServer('kube-apiserver');
   const dir = await mkdtemp(path.join(tmpdir(), 'kube-apiserver-'));
   const processes: ServerProcess[] = [];
   const stop = async () => {
