@@ -4,6 +4,7 @@
  * rotation data is encrypted before it leaves this process and failure messages read back from
  * Temporal are decrypted.
  */
+import { hostname, userInfo } from 'node:os';
 import { Client, type Connection } from '@temporalio/client';
 import { createRotatorDataConverter } from '../codec/data-converter.js';
 import { connectClient, temporalSettings, temporalUnavailableHint } from '../temporal-connection.js';
@@ -38,7 +39,9 @@ export async function connectTemporal(options: ConnectTemporalOptions = {}): Pro
     hint: temporalUnavailableHint(findCheckout(options.cwd ?? process.cwd())),
     env,
   });
-  const client = new Client({ connection, namespace: settings.namespace, dataConverter });
+  // Who did it, in the history of every run, signal and schedule change: the audit trail's "who".
+  const identity = `${userInfo().username}@${hostname()} (key-rotator CLI)`;
+  const client = new Client({ connection, namespace: settings.namespace, dataConverter, identity });
   return {
     client,
     connection,

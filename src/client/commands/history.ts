@@ -1,49 +1,81 @@
-/** `key-rotator history <name> [--limit N] [--json]`: past rotations of a key, newest first. */
+/**
+ * `key-rotator history <name> [--limit N] [--json]` and `history --all`: past rotations, newest
+ * first. With --json, each run is an audit record (see docs/events.md, "Audit trail"): who or what
+ * started it, the signals it got, every step with its times, the outcome and the keys by label and hash.
+ */
 import type { Command } from 'commander';
+import { rotationWorkflow } from '../../workflows/index.js';
 import { rotationScheduleId } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
-import { RotationNotFoundError } from '../cli-errors.js';
+import { UsageError, RotationNotFoundError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';
-import { listRotationRuns } from '../rotations/rotation-runs.js';
+import { auditRecordOf } from '../rotations/rotation-audit.js';
+import { listRotationRuns, toRotationRun, type RotationRun } from '../rotations/rotation-runs.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
 import { checkRotationName, positiveInteger } from './arguments.js';
 
 export function registerHistoryCommand(program: Command, ctx: CliContext): void {
   program
     .command('history')
-    .description('list past rotations of a key from Temporal: start, end, outcome, new key label, reason')
-    .argument('<name>', 'the rotation name')
+    .description(
+      'list past rotations of a key (or of all keys with --all) from Temporal: start, end, outcome, new key label, reason; --json gives the audit trail',
+    )
+    .argument('[name]', 'the rotation name')
+    .option('--all', 'every rotation, not one')
     .option('--limit <n>', 'at most this many, newest first', positiveInteger, 20)
-    .option('--json', 'print JSON')
-    .action(async (nameArgument: string, options: { limit: number; json?: boolean }) => {
-      const name = checkRotationName(nameArgument);
-      const { client } = await ctx.temporal();
-      const runs = await listRotationRuns(client, name, { limit: options.limit });
-      // Same verdict as `status`: a name with neither a schedule nor a past rotation does not exist.
-      if (runs.length === 0 && (await readRotationSchedule(client, name)).state === 'missing') {
-        throw new RotationNotFoundError(
-          `no rotation named "${name}": there is no schedule ${rotationScheduleId(name)} and no past rotation; ` +
-            '`key-rotator list` shows the rotations that exist',
+    .option('--json', 'print JSON: one audit record per run')
+    .action(
+      async (nameArgument: string | undefined, options: { limit: number; json?: boolean; all?: boolean }) => {
+        if (Boolean(options.all) === (nameArgument !== undefined)) {
+          throw new UsageError('give either a rotation name or --all');
+        }
+        const { client } = await ctx.temporal();
+        let runs: RotationRun[];
+        if (nameArgument === undefined) {
+          runs = [];
+          for await (const info of client.workflow.list({
+            query: `WorkflowType = "${rotationWorkflow.name}"`,
+            pageSize: Math.min(options.limit, 100),
+          })) {
+            runs.push(toRotationRun(info));
+            if (runs.length >= options.limit) break;
+          }
+          runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+        } else {
+          const name = checkRotationName(nameArgument);
+          runs = await listRotationRuns(client, name, { limit: options.limit });
+          // Same verdict as `status`: a name with neither a schedule nor a past rotation does not exist.
+          if (runs.length === 0 && (await readRotationSchedule(client, name)).state === 'missing') {
+            throw new RotationNotFoundError(
+              `no rotation named "${name}": there is no schedule ${rotationScheduleId(name)} and no past rotation; ` +
+                '`key-rotator list` shows the rotations that exist',
+            );
+          }
+        }
+        if (options.json) {
+          const records = [];
+          for (const run of runs) records.push(await auditRecordOf(client, run));
+          ctx.out.json(records);
+          return;
+        }
+        if (runs.length === 0) {
+          ctx.out.error(nameArgument ? `No rotations of ${nameArgument} yet.` : 'No rotations yet.');
+          return;
+        }
+        ctx.out.table(
+          [
+            ...(nameArgument
+              ? []
+              : [{ header: 'ROTATION', value: (r: RotationRun) => r.workflowId.replace(/^rotation-/, '') }]),
+            { header: 'STARTED', value: (r) => formatUtc(r.startedAt) },
+            { header: 'ENDED', value: (r) => (r.endedAt ? formatUtc(r.endedAt) : '-') },
+            { header: 'OUTCOME', value: (r) => r.outcome },
+            { header: 'NEW KEY', value: (r) => r.newKeyLabel ?? '-' },
+            { header: 'REASON', value: (r) => r.reason ?? '-' },
+            { header: 'RUN', value: (r) => r.runId },
+          ],
+          runs,
         );
-      }
-      if (options.json) {
-        ctx.out.json(runs);
-        return;
-      }
-      if (runs.length === 0) {
-        ctx.out.error(`No rotations of ${name} yet.`);
-        return;
-      }
-      ctx.out.table(
-        [
-          { header: 'STARTED', value: (r) => formatUtc(r.startedAt) },
-          { header: 'ENDED', value: (r) => (r.endedAt ? formatUtc(r.endedAt) : '-') },
-          { header: 'OUTCOME', value: (r) => r.outcome },
-          { header: 'NEW KEY', value: (r) => r.newKeyLabel ?? '-' },
-          { header: 'REASON', value: (r) => r.reason ?? '-' },
-          { header: 'RUN', value: (r) => r.runId },
-        ],
-        runs,
-      );
-    });
+      },
+    );
 }
