@@ -26,7 +26,13 @@ import {
 import { waitFor } from './support/net.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = path.join(REPO_ROOT, 'docs', 'images', 'web-ui-rotation.png');
+/**
+ * Where the screenshot goes: a CI artifact under .tmp/ (ignored), so a test run leaves the tree clean;
+ * KEY_ROTATOR_UPDATE_SCREENSHOT=1 writes the README's picture instead.
+ */
+const SCREENSHOT = process.env.KEY_ROTATOR_UPDATE_SCREENSHOT
+  ? path.join(REPO_ROOT, 'docs', 'images', 'web-ui-rotation.png')
+  : path.join(REPO_ROOT, '.tmp', 'artifacts', 'web-ui-rotation.png');
 const FIRST_ROTATION_TIMEOUT_MS = 300_000;
 const KEY_PATTERN = /sk-or-v1-[0-9a-f]{64}/;
 const LABEL_PATTERN = /sk-or-v1-[0-9a-f]{3}\.\.\.[0-9a-f]{4}/;
