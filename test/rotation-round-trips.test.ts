@@ -1,12 +1,15 @@
 /**
  * A rotation makes no OpenRouter call it does not need: looking up the old key (GET /keys/{hash})
  * proves the management key, so preflight checks it on its own (GET /key) only when there is no
- * old key to look up. (GET /key with the new key as bearer is the verify step's own check.)
+ * old key to look up (GET /key with the new key as bearer is the verify step's own check). And
+ * fewer history events: one search-attribute upsert per step.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rotationNewKeyLabelKey, rotationOutcomeKey, rotationStepKey } from '../src/workflows/messages.js';
 import {
   MANAGEMENT_KEY_ENV,
   createRotationHarness,
@@ -43,6 +46,30 @@ describe('OpenRouter round trips of a rotation', () => {
     // GET /key after the create is the new key verifying itself; before it, only the lookup.
     expect(calls.slice(0, create)).not.toContain('GET /api/v1/key');
     expect(calls.slice(0, create)).toContain(`GET /api/v1/keys/${old.hash}`);
+  });
+
+  it('upserts its search attributes once per step: outcome and new key label go with a step', async () => {
+    await h.adoptKey(['upserts.env']);
+    const rotation = h.rotation('upserts', { gracePeriod: '0s' }, ['upserts.env']);
+    const worker = await h.worker();
+    const handle = await h.startRotation(rotation);
+    const result = await worker.runUntil(() => handle.result());
+    expect(result.outcome).toBe('succeeded');
+    const { events } = await handle.fetchHistory();
+    // Our own attributes; the SDK upserts TemporalChangeVersion for each patch marker besides.
+    const upserts = (events ?? []).filter(
+      (e) =>
+        e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES &&
+        Object.keys(
+          e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        ).some((name) => name.startsWith('Rotation')),
+    );
+    expect(upserts).toHaveLength(result.steps.length);
+    // …and visibility still shows all of them.
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get(rotationOutcomeKey)).toBe('succeeded');
+    expect(attributes.get(rotationStepKey)).toBe('done');
+    expect(attributes.get(rotationNewKeyLabelKey)).toBe(result.newKey?.label);
   });
 
   it('checks the management key on its own in a first rotation, before creating the key', async () => {
