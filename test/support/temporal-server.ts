@@ -10,10 +10,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { findFreePort, killOnExit, waitFor } from './net.js';
+import { killOnExit, waitFor } from './net.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,10 +67,36 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port below 32768: the SQL schemas keep membership ports in a smallint column
+ * (cluster_membership.rpc_port), and the kernel's ephemeral ports (what port 0 gives) are above it.
+ */
+async function freePortBelow32768(taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!taken.has(port) && (await canBind(port))) return port;
+  }
+  throw new Error('no free port between 20000 and 32000 on 127.0.0.1');
+}
+
 export async function startTemporalServer(options: TemporalServerOptions): Promise<TemporalServer> {
   const binary = goTestServer('temporal-server');
   const ports: Record<string, string> = {};
-  for (const variable of PORT_VARIABLES) ports[variable] = String(await findFreePort());
+  const taken = new Set<number>();
+  for (const variable of PORT_VARIABLES) {
+    const port = await freePortBelow32768(taken);
+    taken.add(port);
+    ports[variable] = String(port);
+  }
   const address = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
   const env = {
     // Only what the image has: PATH and HOME, not this test process's TEMPORAL_* or KEY_ROTATOR_*.
