@@ -3,8 +3,9 @@
  * run with who started it and why, the signals it got and from whom, every step with its times, the
  * outcome and the keys by label and hash (never a key).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../src/client/rotations/rotation-audit.js';
+import type { AuditRecord, UnreadableAuditRecord } from '../src/client/rotations/rotation-audit.js';
 import { pauseSignal, resumeSignal, statusQuery } from '../src/workflows/messages.js';
 import { runKeyRotator } from './support/cli.js';
 import { encodingsOf } from './support/history-payloads.js';
@@ -83,6 +84,25 @@ describe('history as the audit trail', () => {
     const text = JSON.stringify([records, all]);
     for (const secret of [old.key, (await h.readKeyFrom('audit.env'))!, h.emulator.managementKey])
       for (const form of encodingsOf(secret)) expect(text).not.toContain(form);
+  });
+
+  it('marks a run it cannot decode (another codec key) instead of failing the whole export', async () => {
+    await h.adoptKey(['unreadable.env']);
+    const rotation = h.rotation('unreadable', { gracePeriod: '0s' }, ['unreadable.env']);
+    const worker = await h.worker();
+    const handle = await h.startRotation(rotation);
+    await worker.runUntil(() => handle.result());
+    const otherKeyring = randomBytes(32).toString('base64');
+    const run = await runKeyRotator(['history', 'unreadable', '--json'], {
+      env: { KEY_ROTATOR_CODEC_KEY: otherKeyring },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/1 of 1 runs could not be decoded; their records carry readError/);
+    const [record] = JSON.parse(run.stdout) as UnreadableAuditRecord[];
+    expect(record).toMatchObject({ rotation: 'unreadable', runId: (await handle.describe()).runId });
+    expect(record!.readError).toMatch(
+      /could not be decoded .*codec key that is no longer in KEY_ROTATOR_CODEC_KEY/,
+    );
   });
 
   it('refuses both a name and --all, or neither', async () => {

@@ -9,7 +9,7 @@ import { rotationScheduleId } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { UsageError, RotationNotFoundError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';
-import { auditRecordOf } from '../rotations/rotation-audit.js';
+import { auditRecordOf, type AuditRecord, type UnreadableAuditRecord } from '../rotations/rotation-audit.js';
 import { listRotationRuns, toRotationRun, type RotationRun } from '../rotations/rotation-runs.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
 import { checkRotationName, positiveInteger } from './arguments.js';
@@ -53,8 +53,23 @@ export function registerHistoryCommand(program: Command, ctx: CliContext): void 
           }
         }
         if (options.json) {
-          const records = [];
-          for (const run of runs) records.push(await auditRecordOf(client, run));
+          // One run that cannot be read (encrypted with a codec key no longer in the keyring) is
+          // marked in its record instead of failing the export of every other run.
+          const records: (AuditRecord | UnreadableAuditRecord)[] = [];
+          const unreadable: string[] = [];
+          for (const run of runs) {
+            try {
+              records.push(await auditRecordOf(client, run));
+            } catch (err) {
+              const readError = `its history could not be decoded (${err instanceof Error ? err.message.trim() : String(err)}); was it encrypted with a codec key that is no longer in KEY_ROTATOR_CODEC_KEY?`;
+              unreadable.push(run.runId);
+              records.push({ ...run, rotation: run.workflowId.replace(/^rotation-/, ''), readError });
+            }
+          }
+          if (unreadable.length > 0)
+            ctx.out.error(
+              `${unreadable.length} of ${runs.length} runs could not be decoded; their records carry readError`,
+            );
           ctx.out.json(records);
           return;
         }

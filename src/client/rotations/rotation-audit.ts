@@ -41,6 +41,12 @@ export interface AuditRecord extends RotationRun {
   error: string | null;
 }
 
+/** The record of a run whose history this CLI cannot decode: what visibility says, and why. */
+export interface UnreadableAuditRecord extends RotationRun {
+  rotation: string;
+  readError: string;
+}
+
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 function timeOf(event: HistoryEvent): string {
