@@ -7,6 +7,7 @@
 import { resolveSecretRef } from '../config/secret-ref.js';
 import type { SecretRef } from '../config/schema.js';
 import { NotificationError } from '../errors.js';
+import { parseRetryAfterMs } from '../openrouter/response-errors.js';
 import { originOf } from '../policy/url-rules.js';
 import type { LifecycleEvent } from './event-types.js';
 import { eventLogLine } from './event-summary.js';
@@ -92,7 +93,8 @@ async function post(
   headers: Record<string, string>,
 ): Promise<void> {
   const timeoutMs = deps.timeoutMs ?? 10_000;
-  const where = origin(url);
+  // Messages name the origin only: a URL's path may hold a token (Slack's does).
+  const where = originOf(url);
   let response: Response;
   try {
     response = await (deps.fetch ?? fetch)(url, {
@@ -128,15 +130,8 @@ async function post(
   );
 }
 
-/** Where a request went, for messages: the origin only (a URL's path may hold a token, Slack's does). */
-function origin(url: string): string {
-  return originOf(url);
-}
-
-/** Retry-After in seconds or as an HTTP date, capped at 10 minutes. */
+/** Retry-After (parsed as for OpenRouter's answers), capped at 10 minutes; none when zero. */
 function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 600_000) : undefined;
+  const ms = parseRetryAfterMs(header);
+  return ms !== undefined && ms > 0 ? Math.min(ms, 600_000) : undefined;
 }

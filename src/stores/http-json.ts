@@ -99,15 +99,17 @@ export async function requestJson(ctx: HttpContext, request: JsonRequest): Promi
     );
   }
   if (response.status >= 300 && response.status < 400) throw redirectRefused(ctx, request.url, response);
-  let body: unknown;
-  if (text.trim() !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
+  return { status: response.status, headers: response.headers, body: jsonBodyOf(text) };
+}
+
+/** A response body as JSON; undefined when it is empty or not JSON (callers judge the status first). */
+export function jsonBodyOf(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
-  return { status: response.status, headers: response.headers, body };
 }
 
 /** The error for a 3xx answer: names where the service wanted us to go, and what to change. */

@@ -19,7 +19,7 @@ import { errnoCode } from '../../errno.js';
 import { ConfigError, DestinationError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 import { normaliseBaseUrl } from '../../policy/url-rules.js';
-import { retryAfterMs } from '../http-json.js';
+import { jsonBodyOf, retryAfterMs } from '../http-json.js';
 import { SERVICE_ACCOUNT_DIR } from './policy.js';
 import type { KubernetesSecretDestinationConfig } from './schema.js';
 
@@ -319,15 +319,7 @@ export async function kubeRequest(
         'redirects are not followed so credentials are never sent elsewhere: point the kubeconfig and auth.server at the final URL',
     );
   }
-  let body: unknown;
-  if (text.trim() !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-  }
-  return { status, headers, body };
+  return { status, headers, body: jsonBodyOf(text) };
 }
 
 /** TLS failures are a setup problem (wrong CA, wrong name) that a retry cannot fix; the rest may pass. */
