@@ -221,6 +221,35 @@ describe('rotation workflow', () => {
     expect(statuses.some((s) => s >= 500)).toBe(true);
   });
 
+  it('rolls back a create that failed after an attempt whose answer was lost, deleting the key it made', async () => {
+    const old = await h.adoptKey(['lostcreate.env']);
+    // Attempt 1 makes the key and loses the answer; attempt 2 cannot look for it (400 is final),
+    // so the create step fails with a key of this run at OpenRouter that only its name can find.
+    h.emulator.setFaults({
+      dropCreateResponses: 1,
+      scripted: [{ method: 'GET', path: '^/api/v1/keys$', status: 400, count: 1 }],
+    });
+    try {
+      const rotation = h.rotation('lostcreate', {}, ['lostcreate.env']);
+      const worker = await h.worker();
+      const error = await worker.runUntil(async () =>
+        (await start(rotation)).result().catch((e: unknown) => e),
+      );
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const message = String((error as WorkflowFailedError).cause?.message);
+      expect(message).toMatch(/at step create and was rolled back/);
+      expect(message).toMatch(/1 key\(s\) made by creates whose answer was lost were deleted/);
+    } finally {
+      h.emulator.setFaults({});
+    }
+    const made = h.emulator.snapshot().keys.filter((k) => k.name.includes('key-rotator lostcreate '));
+    expect(made).toHaveLength(1);
+    expect(made[0]?.deleted).toBe(true);
+    expect(managedKeys('lostcreate')).toHaveLength(0);
+    expect(await h.readKeyFrom('lostcreate.env')).toBe(old.key);
+    expect(h.liveKeys().some((k) => k.hash === old.hash)).toBe(true);
+  });
+
   it('refuses to start when destinations disagree, and changes nothing', async () => {
     const a = await h.adoptKey(['agree-a.env']);
     const b = await h.adoptKey(['agree-b.env']);

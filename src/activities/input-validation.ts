@@ -14,6 +14,7 @@ import { assertRotationAllowed } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';
 import type { OpenRouterActivities } from './openrouter-activities.js';
+import { creatorOfKeyName } from '../workflows/key-settings.js';
 
 type Activity = (rotation: RotationConfig, ...rest: never[]) => Promise<unknown>;
 
@@ -69,6 +70,22 @@ export const openRouterActivityInputs = {
           workspaceId: attachmentId.optional(),
           creatorUserId: z.string().min(1).max(200).optional(),
           externalUser: z.string().min(1).max(500).optional(),
+        })
+        .strict(),
+    ]),
+  deleteKeysOfRun: (rotation) =>
+    z.tuple([
+      z
+        .object({
+          // Only a name this rotation gives its own keys: the call deletes every key so named.
+          keyName: z
+            .string()
+            .max(200)
+            .refine((name) => creatorOfKeyName(name)?.rotation === rotation.name, {
+              message: `not a name key-rotator gives the keys of rotation "${rotation.name}"`,
+            }),
+          workspaceId: attachmentId.optional(),
+          keepHash: keyHash.optional(),
         })
         .strict(),
     ]),

@@ -41,6 +41,15 @@ export interface CreateKeyInput {
   externalUser?: string;
 }
 
+export interface DeleteKeysOfRunInput {
+  /** The run's key name (see `keyNameForRun`): every key with it was made by this run's creates. */
+  keyName: string;
+  /** Workspace the run creates its key in. @default `openrouter.workspaceId`, else the default workspace */
+  workspaceId?: string;
+  /** A key of the run to leave alive: the new key, while a destination may still hand it out. */
+  keepHash?: string;
+}
+
 export interface ReadAttachmentsInput {
   /** The key being replaced, as preflight confirmed it (`describeKey`); null on a first rotation. */
   oldKey: {
@@ -206,6 +215,30 @@ async function workspaceNotes(
   }
 }
 
+/**
+ * Deletes every key named `keyName` but `keepHash` and returns their labels. Only a rotation run's
+ * own creates give its name (see `keyNameForRun`), so a key found here whose secret the run does
+ * not hold was made by a create whose answer was lost.
+ */
+async function deleteKeysNamed(
+  rotation: RotationConfig,
+  client: OpenRouterClient,
+  keyName: string,
+  workspaceId: string | undefined,
+  keepHash: string | undefined,
+  opts: { signal: AbortSignal },
+): Promise<string[]> {
+  const existing = await client.listKeys({ includeDisabled: true, workspaceId, ...opts });
+  const deleted: string[] = [];
+  for (const key of existing.filter((k) => k.name === keyName && k.hash !== keepHash)) {
+    log.warn('deleting a key of this rotation run', { rotation: rotation.name, label: key.label });
+    // A key already gone (e.g. deleted by an attempt whose answer was lost) counts as deleted.
+    await client.deleteKey(key.hash, opts);
+    deleted.push(key.label);
+  }
+  return deleted;
+}
+
 export function createOpenRouterActivities(deps: ActivityDependencies) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const call = () => ({ signal: cancellationSignal() });
@@ -243,18 +276,10 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
       const client = deps.openRouter(rotation);
       const keyConfig = rotation.openrouter.key;
       const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
-      let removedOrphans = 0;
-      if (activityInfo().attempt > 1) {
-        const existing = await client.listKeys({ includeDisabled: true, workspaceId, ...call() });
-        for (const orphan of existing.filter((k) => k.name === input.keyName)) {
-          log.warn('deleting a key left by an earlier attempt whose create response was lost', {
-            rotation: rotation.name,
-            label: orphan.label,
-          });
-          await client.deleteKey(orphan.hash, call());
-          removedOrphans++;
-        }
-      }
+      const removedOrphans =
+        activityInfo().attempt > 1
+          ? (await deleteKeysNamed(rotation, client, input.keyName, workspaceId, undefined, call())).length
+          : 0;
       const created = await client.createKey(
         {
           name: input.keyName,
@@ -277,6 +302,22 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
         sealedKey: sealing.seal('new-key', created.key),
         removedOrphans,
         hashIsSha256OfKey: hashOfKey(created.key) === created.data.hash,
+      };
+    },
+
+    /**
+     * Undoes the create step, whatever its attempts did: deletes every key with this run's name,
+     * including one made by a create whose answer was lost (its secret is gone, so it can only be
+     * an orphan), except `keepHash`. Safe to repeat; returns the labels it deleted.
+     */
+    async deleteKeysOfRun(
+      rotation: RotationConfig,
+      input: DeleteKeysOfRunInput,
+    ): Promise<{ deleted: string[] }> {
+      const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
+      const client = deps.openRouter(rotation);
+      return {
+        deleted: await deleteKeysNamed(rotation, client, input.keyName, workspaceId, input.keepHash, call()),
       };
     },
 

@@ -11,11 +11,16 @@ import { openRouterTaskQueue } from './messages.js';
 /** Activities heartbeat every 5 s (see failure-mapping.ts): a dead worker is noticed in 20 s. */
 const HEARTBEAT_TIMEOUT = '20s';
 
-/** Steps before the switch: bounded retries, so a broken setup fails (and rolls back) in minutes. */
+/**
+ * Steps before the switch: retried for a bounded time, so a broken setup fails (and rolls back) in
+ * minutes. A time budget, not a number of attempts: a worker that crashes every few seconds costs
+ * an attempt each time, and must not make a healthy OpenRouter look broken (found by the chaos run).
+ */
 const bounded = {
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 } as const;
 
 /** Undo and the final delete must not give up on a transient outage: they keep trying for a day. */

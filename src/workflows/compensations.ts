@@ -5,6 +5,7 @@
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { AllowListRef, CarryOverPlan, CreatedKeyInfo } from '../activities/activity-types.js';
+import type { DeleteKeysOfRunInput } from '../activities/openrouter-activities.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';
@@ -23,6 +24,11 @@ export interface Compensation {
   what: string;
   /** Undoes the change. */
   undo(): Promise<UndoResult>;
+  /**
+   * For `delete-new-key`: the part of the undo that is still due when the new key must be kept
+   * (a destination may hand it out), e.g. deleting keys that lost creates made.
+   */
+  undoKeepingNewKey?(): Promise<UndoResult>;
 }
 
 /** Undoes the create step: the new key is deleted at OpenRouter. */
@@ -37,6 +43,53 @@ export function deleteNewKey(
     async undo() {
       await persistentOpenRouter.deleteKey(rotation, newKey.hash);
       return { done: `the new key ${newKey.label} was deleted` };
+    },
+  };
+}
+
+/** Marks runs that register {@link deleteKeysOfRun} before the create (see rotation-workflow.ts). */
+export const UNDO_LOST_CREATES_PATCH = 'undo-lost-creates';
+
+/**
+ * Undoes the create step, registered before it: deletes every key with the run's name, so also a
+ * key made by an attempt whose answer was lost (the create's own retry deletes those too, but its
+ * attempts may run out first). `created` gives the new key once the create has returned.
+ */
+export function deleteKeysOfRun(
+  rotation: RotationConfig,
+  run: DeleteKeysOfRunInput,
+  created: () => CreatedKeyInfo | undefined,
+  { persistentOpenRouter }: RotationActivities,
+): Compensation {
+  const described = (deleted: string[]): UndoResult => {
+    const newKey = created();
+    const others = deleted.filter((label) => label !== newKey?.label);
+    const parts = [
+      ...(newKey && deleted.includes(newKey.label) ? [`the new key ${newKey.label} was deleted`] : []),
+      ...(others.length > 0
+        ? [
+            `${others.length} key(s) made by creates whose answer was lost were deleted (${others.join(', ')})`,
+          ]
+        : []),
+    ];
+    return { done: parts.length > 0 ? parts.join('; ') : undefined };
+  };
+  return {
+    kind: 'delete-new-key',
+    get what() {
+      const newKey = created();
+      return `delete the keys this run created${newKey ? ` (new key ${newKey.label})` : ''}`;
+    },
+    async undo() {
+      return described((await persistentOpenRouter.deleteKeysOfRun(rotation, run)).deleted);
+    },
+    async undoKeepingNewKey() {
+      const keepHash = created()?.hash;
+      const { deleted } = await persistentOpenRouter.deleteKeysOfRun(rotation, {
+        ...run,
+        ...(keepHash ? { keepHash } : {}),
+      });
+      return described(deleted);
     },
   };
 }
@@ -124,6 +177,7 @@ export function restoreDestination(
 export class Compensations {
   readonly #steps: Compensation[] = [];
   readonly #done: string[] = [];
+  #keptNewKey = false;
 
   /** Registers the undo of a change that is about to be made (a lost reply may hide a success). */
   add(step: Compensation): void {
@@ -138,6 +192,11 @@ export class Compensations {
    * What the last {@link rollBack} actually undid, in words for the failure message: which
    * destinations hold the old key, which never received the new one, that the new key was deleted.
    */
+  /** Whether the last {@link rollBack} kept the new key because a destination may hand it out. */
+  get keptNewKey(): boolean {
+    return this.#keptNewKey;
+  }
+
   get undoneSummary(): string {
     if (this.#done.length === 0) return 'nothing had been changed';
     return this.#done.join('; ');
@@ -154,13 +213,16 @@ export class Compensations {
       const problems: string[] = [];
       let destinationKeepsNewKey = false;
       for (const step of this.#steps) {
-        if (step.kind === 'delete-new-key' && destinationKeepsNewKey) {
+        const keepingNewKey = step.kind === 'delete-new-key' && destinationKeepsNewKey;
+        if (keepingNewKey) {
+          this.#keptNewKey = true;
           problems.push('kept the new key because a destination may still hand it out');
-          continue;
         }
+        const undo = keepingNewKey ? step.undoKeepingNewKey?.bind(step) : step.undo.bind(step);
+        if (!undo) continue;
         let problem: string | undefined;
         try {
-          const result = await step.undo();
+          const result = await undo();
           if ('kept' in result) problem = `${step.what}: ${result.kept}`;
           else if (result.done) this.#done.push(result.done);
         } catch (err) {

@@ -19,7 +19,13 @@ import {
   planCarryOver,
   releaseOldKey,
 } from './carry-over.js';
-import { Compensations, deleteNewKey, restoreDestination } from './compensations.js';
+import {
+  Compensations,
+  deleteKeysOfRun,
+  deleteNewKey,
+  restoreDestination,
+  UNDO_LOST_CREATES_PATCH,
+} from './compensations.js';
 import {
   holdUntilTrafficMoved,
   planTrafficCheck,
@@ -82,6 +88,9 @@ async function rotate(
   // none, so there patched() is false and the run replays its old command sequence (see
   // test/rotation-replay.test.ts); every new run records the marker and carries over.
   const carryingOver = patched(CARRY_OVER_PATCH);
+  // Runs recorded before it registered the create's undo after the create returned, which missed
+  // keys made by creates whose answer was lost; they replay that way.
+  const undoingLostCreates = patched(UNDO_LOST_CREATES_PATCH);
   state.begin();
 
   // ── preflight: the management key works, the old key is the one OpenRouter confirms, and what
@@ -124,14 +133,22 @@ async function rotate(
     state.enterStep('create');
     state.metrics.started.add(1);
     events.emit('rotation.started');
-    newKey = await openRouter.createKey(rotation, {
+    const createInput = {
       keyName: keyNameForRun(rotation, info.runId),
       expiresAt: expiryBackstop(rotation, graceMs),
       ...(carryOver ? createdLike(carryOver) : {}),
-    });
+    };
+    let created: CreatedKeyInfo | undefined;
+    // Registered before the create: an attempt whose answer was lost may still have made a key.
+    if (undoingLostCreates) {
+      const { keyName, workspaceId } = createInput;
+      const run = { keyName, ...(workspaceId ? { workspaceId } : {}) };
+      saga.add(deleteKeysOfRun(rotation, run, () => created, activities));
+    }
+    newKey = created = await openRouter.createKey(rotation, createInput);
     state.newKeyCreated(newKey);
     events.newKey(newKey);
-    saga.add(deleteNewKey(rotation, newKey, activities));
+    if (!undoingLostCreates) saga.add(deleteNewKey(rotation, newKey, activities));
 
     if (carryOver && hasAttachments(carryOver)) {
       await state.whenNotPaused();
@@ -167,7 +184,9 @@ async function rotate(
       state.fail(err);
       throw rotationFailure(
         `rotation failed at step ${failedStep} (${reasonOf(err)}) and could not be fully undone: ${problems.join('; ')}. ` +
-          'The new key was kept so that every destination still holds a working key; fix the destinations and rerun.',
+          (saga.keptNewKey
+            ? 'The new key was kept so that every destination still holds a working key; fix the destinations and rerun.'
+            : 'Fix the cause and rerun; `key-rotator sweep -f FILE` finds keys this run left that no destination holds.'),
         err,
       );
     }
