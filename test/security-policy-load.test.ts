@@ -208,6 +208,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
     expect(describeWorkerPolicy(policy)).toMatch(
       /^default policy: OpenRouter https:\/\/openrouter\.ai\/api\/v1 with OPENROUTER_MANAGEMENT_KEY; /,
     );
+    expect(describeWorkerPolicy(policy)).toContain('notification webhooks to https://hooks.slack.com;');
   });
 
   it('refuses a file destination and a Vault destination, and allows an AWS one without an endpoint', () => {

@@ -68,11 +68,12 @@ export async function loadWorkerPolicy(source: WorkerPolicySource = {}): Promise
 /** One line saying which policy a worker runs, for its start-up output. */
 export function describeWorkerPolicy(policy: WorkerPolicy): string {
   if (policy.file !== undefined) return `worker policy: ${policy.file}`;
-  const { openrouter, destinations } = policy;
+  const { openrouter, destinations, notifications } = policy;
   return (
     `default policy: OpenRouter ${openrouter.baseUrls.join(', ')} with ${openrouter.managementKeyEnvs.join(', ')}; ` +
     `Infisical ${destinations.infisicalSiteUrls.join(', ')}; GitHub ${destinations.githubApiUrls.join(', ')}; ` +
     `Vercel ${destinations.vercelApiUrls.join(', ')}; AWS default endpoints; ` +
+    `notification webhooks to ${notifications.webhookOrigins.join(', ')}; ` +
     `no credential variables or files, no Vault, no Kubernetes, no file destinations (set ${POLICY_ENV} or --policy to allow more)`
   );
 }
