@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashOfKey } from '../src/openrouter/hash.js';
 import { formatExpiresAt } from '../src/openrouter/requests.js';
-import { parseRetryAfterMs } from '../src/openrouter/response-errors.js';
+import { parseRetryAfterMs } from '../src/retry-after.js';
 import { OpenRouterBadRequestError } from '../src/openrouter/errors.js';
 import { labelOfKey, redact } from '../src/redact.js';
 

@@ -7,7 +7,7 @@
 import { resolveSecretRef } from '../config/secret-ref.js';
 import type { SecretRef } from '../config/schema.js';
 import { NotificationError } from '../errors.js';
-import { parseRetryAfterMs } from '../openrouter/response-errors.js';
+import { parseRetryAfterMs } from '../retry-after.js';
 import { originOf } from '../policy/url-rules.js';
 import type { LifecycleEvent } from './event-types.js';
 import { eventLogLine } from './event-summary.js';

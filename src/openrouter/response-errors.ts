@@ -15,21 +15,9 @@ import {
   OpenRouterServerError,
 } from './errors.js';
 import { errorBodySchema } from './schemas.js';
+import { parseRetryAfterMs } from '../retry-after.js';
 
 const MAX_API_MESSAGE_LENGTH = 300;
-
-/**
- * `Retry-After` in milliseconds: delta-seconds (the documented form) or an HTTP date. Undefined when
- * absent or unreadable.
- */
-export function parseRetryAfterMs(header: string | null, now: Date = new Date()): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  const trimmed = header.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now.getTime());
-}
 
 export interface ErrorResponse {
   /** What we were doing, e.g. `GET /keys/{hash}`. */

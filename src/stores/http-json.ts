@@ -10,6 +10,7 @@
  */
 import { errnoCode } from '../errno.js';
 import { DestinationError } from '../errors.js';
+import { parseRetryAfterMs } from '../retry-after.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -153,12 +154,7 @@ export function unexpectedStatus(
 
 /** Retry-After (seconds or an HTTP date) in milliseconds, if present and sensible. */
 export function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return parseRetryAfterMs(headers.get('retry-after'));
 }
 
 function origin(url: string): string {
