@@ -37,7 +37,7 @@ until existing="$(temporal operator search-attribute list --namespace "$NAMESPAC
   [ "$attempt" -lt 12 ] || { echo "namespace $NAMESPACE is not usable" >&2; exit 1; }
   sleep 5
 done
-for name in RotationName RotationStep RotationOutcome RotationNewKeyLabel RotationReason; do
+for name in RotationName RotationStep RotationOutcome RotationNewKeyLabel RotationReason RotationConfigDigest RotationIntervalDays RotationEnabled RotationLastRotatedAt; do
   if printf '%s\n' "$existing" | grep -qw "$name"; then
     echo "search attribute $name exists"
   else

@@ -143,13 +143,38 @@ export const rotationNewKeyLabelKey = defineSearchAttributeKey(
 );
 export const rotationReasonKey = defineSearchAttributeKey('RotationReason', SearchAttributeType.KEYWORD);
 
-/** Every custom search attribute a rotation sets (all Keyword, as the type says). */
+// On a rotation's schedule, so that `list` and `apply` read one listing instead of describing each
+// schedule. `apply` writes the first three (sha256 of what it wrote, and the config the spec does
+// not carry); the worker writes RotationOutcome, RotationReason, RotationNewKeyLabel (the active
+// key) and the last one after every run. Keyword only: every registration path registers Keyword.
+export const rotationConfigDigestKey = defineSearchAttributeKey(
+  'RotationConfigDigest',
+  SearchAttributeType.KEYWORD,
+);
+/** `schedule.intervalDays` as decimal text. */
+export const rotationIntervalDaysKey = defineSearchAttributeKey(
+  'RotationIntervalDays',
+  SearchAttributeType.KEYWORD,
+);
+/** `schedule.enabled`: "true" or "false". */
+export const rotationEnabledKey = defineSearchAttributeKey('RotationEnabled', SearchAttributeType.KEYWORD);
+/** ISO time (UTC) the active key was created. */
+export const rotationLastRotatedAtKey = defineSearchAttributeKey(
+  'RotationLastRotatedAt',
+  SearchAttributeType.KEYWORD,
+);
+
+/** Every custom search attribute a rotation or its schedule sets (all Keyword, as the type says). */
 const rotationSearchAttributeKeys: (typeof rotationNameKey)[] = [
   rotationNameKey,
   rotationStepKey,
   rotationOutcomeKey,
   rotationNewKeyLabelKey,
   rotationReasonKey,
+  rotationConfigDigestKey,
+  rotationIntervalDaysKey,
+  rotationEnabledKey,
+  rotationLastRotatedAtKey,
 ];
 
 /**

@@ -3,7 +3,8 @@
  * Planning only reads; every change happens in {@link executeApplyPlan}, after the whole file was
  * validated and the plan was shown.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, ScheduleSummary } from '@temporalio/client';
+import { extractWorkflowType, type SearchAttributePair } from '@temporalio/common';
 import type { RotationConfig, RotationsConfig } from '../../config/schema.js';
 import {
   datesWithoutWallTime,
@@ -11,11 +12,16 @@ import {
   localDateOf,
   parseWallTime,
 } from '../../config/zoned-time.js';
-import { rotationScheduleId } from '../../workflows/messages.js';
-import { listRotationScheduleNames, readRotationSchedule } from './current-schedule.js';
+import { rotationConfigDigestKey, rotationScheduleId } from '../../workflows/messages.js';
+import { listRotationSchedules, readRotationSchedule } from './current-schedule.js';
 import type { FieldChange } from './deep-diff.js';
-import { rotationScheduleOptions } from './rotation-schedule.js';
-import { diffSchedule } from './schedule-diff.js';
+import {
+  configDigestOf,
+  rotationScheduleOptions,
+  workerWrittenAttributes,
+  type RotationScheduleOptions,
+} from './rotation-schedule.js';
+import { diffSchedule, specChanges, wantedState } from './schedule-diff.js';
 import { mapConcurrently, SCHEDULE_CALL_CONCURRENCY } from './map-concurrently.js';
 
 export type PlanAction =
@@ -38,6 +44,16 @@ export interface PlanEntry {
   notes: string[];
   /** For create/update/replace: the desired rotation and the schedule state to set. */
   desired?: { rotation: RotationConfig; state: { paused: boolean; note: string } };
+  /** For replace: the worker-written search attributes to put on the new schedule. */
+  keep?: SearchAttributePair[];
+}
+
+/** The search attributes {@link rotationScheduleOptions} puts on a schedule, as a list. */
+function appliedAttributes(
+  options: Pick<RotationScheduleOptions, 'typedSearchAttributes'>,
+): SearchAttributePair[] {
+  const pairs = options.typedSearchAttributes;
+  return Array.isArray(pairs) ? pairs : (pairs?.getAll() ?? []);
 }
 
 export interface ApplyPlanOptions {
@@ -75,6 +91,25 @@ export function skippedDaysNotes(now: Date): (rotation: RotationConfig) => strin
   };
 }
 
+/**
+ * Whether the listing alone shows the schedule as the file wants it: the digest of what apply
+ * wrote is the one it would write now, the spec and workflow were not changed by hand, and the
+ * state is as wanted. Such a schedule is not described. A schedule written by an older apply has
+ * no digest and is read and rewritten once.
+ */
+function unchangedInListing(desired: RotationScheduleOptions, listed: ScheduleSummary): boolean {
+  return (
+    listed.typedSearchAttributes?.get(rotationConfigDigestKey) === configDigestOf(desired) &&
+    listed.action?.workflowType === extractWorkflowType(desired.action.workflowType) &&
+    specChanges(desired, listed.spec).length === 0 &&
+    wantedState(desired, listed.state).paused === listed.state.paused
+  );
+}
+
+function operatorPauseNote(name: string, note: string): string {
+  return `${note}; \`key-rotator resume ${name}\` resumes it`;
+}
+
 export async function planApply(
   client: Client,
   config: RotationsConfig,
@@ -83,11 +118,24 @@ export async function planApply(
   const now = options.now ?? new Date();
   // The DST note only for what changes: unchanged schedules were told when they were applied.
   const skippedNote = skippedDaysNotes(now);
+  // One listing plans every unchanged schedule; only the others are described.
+  const listed = await listRotationSchedules(client);
   const entries = await mapConcurrently(
     config.rotations,
     SCHEDULE_CALL_CONCURRENCY,
     async (rotation): Promise<PlanEntry> => {
       const desired = rotationScheduleOptions(rotation, options.taskQueue);
+      const summary = listed.get(rotation.name);
+      if (summary && unchangedInListing(desired, summary)) {
+        const { pausedByOperator, ...state } = wantedState(desired, summary.state);
+        return {
+          action: 'unchanged',
+          name: rotation.name,
+          changes: [],
+          notes: pausedByOperator ? [operatorPauseNote(rotation.name, state.note)] : [],
+          desired: { rotation, state },
+        };
+      }
       const desiredState = { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '' };
       const current = await readRotationSchedule(client, rotation.name);
       if (current.state === 'missing') {
@@ -109,22 +157,31 @@ export async function planApply(
             `its arguments cannot be decoded (${current.reason}); it will be deleted and created again`,
           ],
           desired: { rotation, state: desiredState },
+          // Cannot be described: the listing has the worker's record of the last run.
+          keep: workerWrittenAttributes(summary?.typedSearchAttributes),
         };
       }
       const diff = diffSchedule(desired, current.description);
+      const withoutDigest =
+        current.description.typedSearchAttributes.get(rotationConfigDigestKey) !== configDigestOf(desired);
       const changed = diff.changes.length > 0;
       const skipped = changed ? skippedNote(rotation) : undefined;
+      const notes = [...diff.notes, ...(skipped ? [skipped] : [])];
+      if (!changed && withoutDigest)
+        notes.push(
+          'written by an older apply: rewritten once with a config digest, so later applies skip it',
+        );
       return {
-        action: changed ? 'update' : 'unchanged',
+        action: changed || withoutDigest ? 'update' : 'unchanged',
         name: rotation.name,
         changes: diff.changes,
-        notes: skipped ? [...diff.notes, skipped] : diff.notes,
+        notes,
         desired: { rotation, state: diff.state },
       };
     },
   );
   const wanted = new Set(config.rotations.map((r) => r.name));
-  for (const name of await listRotationScheduleNames(client)) {
+  for (const name of listed.keys()) {
     if (wanted.has(name)) continue;
     entries.push({ action: options.prune ? 'delete' : 'keep-orphan', name, changes: [], notes: [] });
   }
@@ -150,9 +207,11 @@ export async function executeApplyPlan(
     const handle = client.schedule.getHandle(rotationScheduleId(entry.name));
     if (entry.action === 'delete' || entry.action === 'replace') await handle.delete();
     if ((entry.action === 'create' || entry.action === 'replace') && entry.desired) {
-      await client.schedule.create(
-        rotationScheduleOptions(entry.desired.rotation, taskQueue, entry.desired.state),
-      );
+      const options = rotationScheduleOptions(entry.desired.rotation, taskQueue, entry.desired.state);
+      await client.schedule.create({
+        ...options,
+        typedSearchAttributes: [...appliedAttributes(options), ...(entry.keep ?? [])],
+      });
     }
     if (entry.action === 'update' && entry.desired) {
       const { scheduleId: _id, ...options } = rotationScheduleOptions(
@@ -160,7 +219,16 @@ export async function executeApplyPlan(
         taskQueue,
         entry.desired.state,
       );
-      await handle.update(() => ({ ...options, state: entry.desired?.state ?? {} }));
+      // An update replaces all of the schedule's search attributes: keep the worker's record of
+      // the last run, as read by this very update.
+      await handle.update((previous) => ({
+        ...options,
+        typedSearchAttributes: [
+          ...appliedAttributes(options),
+          ...workerWrittenAttributes(previous.typedSearchAttributes),
+        ],
+        state: entry.desired?.state ?? {},
+      }));
     }
     onDone(entry);
   });

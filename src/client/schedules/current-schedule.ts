@@ -8,6 +8,7 @@ import {
   ServiceError,
   type Client,
   type ScheduleDescription,
+  type ScheduleSummary,
 } from '@temporalio/client';
 import { rotationScheduleId, type RotationInput } from '../../workflows/messages.js';
 import type { RotationConfig } from '../../config/schema.js';
@@ -53,14 +54,21 @@ export async function readRotationSchedule(client: Client, name: string): Promis
 }
 
 /**
- * Names of every rotation that has a schedule. Uses Temporal's visibility, which can lag a moment
- * behind a schedule that was just created or deleted.
+ * Every rotation schedule, by rotation name, with what the listing carries: spec, state, next
+ * wake-ups and the schedule's search attributes (see APPLIED_SCHEDULE_KEYS and the worker's
+ * record of the last run). One paginated ListSchedules; Temporal's visibility can lag a moment
+ * behind a schedule that was just created, changed or deleted.
  */
-export async function listRotationScheduleNames(client: Client): Promise<string[]> {
-  const names: string[] = [];
-  for await (const summary of client.schedule.list({ pageSize: 200 })) {
+export async function listRotationSchedules(client: Client): Promise<Map<string, ScheduleSummary>> {
+  const schedules = new Map<string, ScheduleSummary>();
+  for await (const summary of client.schedule.list({ pageSize: 1000 })) {
     if (summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX))
-      names.push(summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length));
+      schedules.set(summary.scheduleId.slice(SCHEDULE_ID_PREFIX.length), summary);
   }
-  return names.sort();
+  return new Map([...schedules].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Names of every rotation that has a schedule (see {@link listRotationSchedules}). */
+export async function listRotationScheduleNames(client: Client): Promise<string[]> {
+  return [...(await listRotationSchedules(client)).keys()];
 }

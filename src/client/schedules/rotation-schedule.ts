@@ -5,14 +5,19 @@
  * rotates only when `intervalDays` have passed. No memo, and no secret anywhere: the config
  * snapshot in the action's arguments holds names of credentials only, and is encrypted by the codec.
  */
+import { createHash } from 'node:crypto';
 import {
   ScheduleOverlapPolicy,
   type ScheduleOptions,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
+import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import type { RotationConfig } from '../../config/schema.js';
 import { parseWallTime } from '../../config/zoned-time.js';
 import {
+  rotationConfigDigestKey,
+  rotationEnabledKey,
+  rotationIntervalDaysKey,
   rotationNameKey,
   rotationReasonKey,
   rotationScheduleId,
@@ -42,6 +47,31 @@ export type RotationScheduleOptions = ScheduleOptions<
   ScheduleOptionsStartWorkflowAction<typeof scheduledRotationWorkflow>
 >;
 
+/**
+ * The schedule's own search attributes that `apply` writes; every other one on a schedule (the
+ * worker's record of the last run) is carried over when `apply` updates or recreates it.
+ */
+export const APPLIED_SCHEDULE_KEYS: readonly SearchAttributePair['key'][] = [
+  rotationConfigDigestKey,
+  rotationIntervalDaysKey,
+  rotationEnabledKey,
+];
+
+/** The search attributes on a schedule that `apply` does not own (see {@link APPLIED_SCHEDULE_KEYS}). */
+export function workerWrittenAttributes(current: TypedSearchAttributes | undefined): SearchAttributePair[] {
+  const applied = new Set(APPLIED_SCHEDULE_KEYS.map((key) => key.name));
+  return (current?.getAll() ?? []).filter((pair) => !applied.has(pair.key.name));
+}
+
+/** JSON with object keys sorted at every level, so equal values always give equal text. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}
+
 /** The full schedule options for `rotation` on `taskQueue`; `paused` overrides `!enabled`. */
 export function rotationScheduleOptions(
   rotation: RotationConfig,
@@ -52,15 +82,14 @@ export function rotationScheduleOptions(
   },
 ): RotationScheduleOptions {
   const { hour, minute } = parseWallTime(rotation.schedule.rotateAt);
-  return {
-    scheduleId: rotationScheduleId(rotation.name),
+  const written = {
     spec: { calendars: [{ hour, minute }], timezone: rotation.schedule.timezone },
     action: {
-      type: 'startWorkflow',
+      type: 'startWorkflow' as const,
       workflowType: scheduledRotationWorkflow,
       workflowId: scheduledRunWorkflowId(rotation.name),
       taskQueue,
-      args: [scheduledRotationInput(rotation)],
+      args: [scheduledRotationInput(rotation)] as [RotationInput],
       typedSearchAttributes: [
         { key: rotationNameKey, value: rotation.name },
         { key: rotationReasonKey, value: 'scheduled' },
@@ -71,6 +100,33 @@ export function rotationScheduleOptions(
       catchupWindow: CATCHUP_WINDOW_MS,
       pauseOnFailure: false,
     },
+  };
+  // Everything apply writes except the state, which apply decides against the live schedule
+  // (an operator's pause outlives it): an equal digest on the schedule means nothing to write.
+  const digest = createHash('sha256')
+    .update(
+      canonicalJson({
+        ...written,
+        action: { ...written.action, workflowType: scheduledRotationWorkflow.name },
+      }),
+    )
+    .digest('hex');
+  return {
+    scheduleId: rotationScheduleId(rotation.name),
+    ...written,
+    typedSearchAttributes: [
+      { key: rotationConfigDigestKey, value: digest },
+      { key: rotationIntervalDaysKey, value: String(rotation.schedule.intervalDays) },
+      { key: rotationEnabledKey, value: String(rotation.schedule.enabled) },
+    ],
     state,
   };
+}
+
+/** The config digest {@link rotationScheduleOptions} put on the schedule. */
+export function configDigestOf(options: RotationScheduleOptions): string | undefined {
+  const pairs = options.typedSearchAttributes;
+  const list = Array.isArray(pairs) ? pairs : (pairs?.getAll() ?? []);
+  const found = list.find((pair) => pair.key.name === rotationConfigDigestKey.name);
+  return typeof found?.value === 'string' ? found.value : undefined;
 }

@@ -22,8 +22,7 @@ function singleValue(ranges: { start: unknown; end: unknown; step: number }[] | 
   return ranges?.length === 1 && ranges[0]?.start === ranges[0]?.end ? ranges[0]?.start : ranges;
 }
 
-function specOf(description: ScheduleDescription) {
-  const spec = description.spec;
+function specOf(spec: ScheduleDescription['spec']) {
   const calendar = spec.calendars?.length === 1 ? spec.calendars[0] : undefined;
   return {
     calendars: calendar
@@ -34,6 +33,33 @@ function specOf(description: ScheduleDescription) {
   };
 }
 
+/** How the schedule's spec differs from the wanted one (e.g. changed by hand), field by field. */
+export function specChanges(
+  desired: RotationScheduleOptions,
+  current: ScheduleDescription['spec'] | undefined,
+): FieldChange[] {
+  const wanted = {
+    calendars: (desired.spec.calendars ?? []).map((c) => ({ hour: c.hour, minute: c.minute })),
+    timezone: desired.spec.timezone ?? 'UTC',
+    extra: 0,
+  };
+  return deepDiff(current ? specOf(current) : undefined, wanted, 'spec');
+}
+
+/**
+ * The state a schedule should have after `apply`: as the file says, except that a pause by an
+ * operator (an incident, a freeze) outlives `apply`; only `resume` ends it.
+ */
+export function wantedState(
+  desired: RotationScheduleOptions,
+  current: { paused: boolean; note?: string },
+): { paused: boolean; note: string; pausedByOperator: boolean } {
+  const note = current.note ?? '';
+  return current.paused && note.startsWith(PAUSED_BY_OPERATOR_PREFIX)
+    ? { paused: true, note, pausedByOperator: true }
+    : { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '', pausedByOperator: false };
+}
+
 /** The differences; empty `changes` means the schedule already matches. */
 export function diffSchedule(desired: RotationScheduleOptions, current: ScheduleDescription): ScheduleDiff {
   const desiredInput = desired.action.args?.[0] as RotationInput;
@@ -42,14 +68,8 @@ export function diffSchedule(desired: RotationScheduleOptions, current: Schedule
   changes.push(...deepDiff(currentInput?.options, desiredInput.options, 'options'));
 
   // The spec follows rotateAt/timezone; report it only when it drifted on its own.
-  if (!changes.some((c) => c.field.startsWith('schedule.'))) {
-    const wanted = {
-      calendars: (desired.spec.calendars ?? []).map((c) => ({ hour: c.hour, minute: c.minute })),
-      timezone: desired.spec.timezone ?? 'UTC',
-      extra: 0,
-    };
-    changes.push(...deepDiff(specOf(current), wanted, 'spec'));
-  }
+  if (!changes.some((c) => c.field.startsWith('schedule.')))
+    changes.push(...specChanges(desired, current.spec));
   const policies = desired.policies ?? {};
   changes.push(
     ...deepDiff(
@@ -90,14 +110,9 @@ export function diffSchedule(desired: RotationScheduleOptions, current: Schedule
   );
 
   const notes: string[] = [];
-  const note = current.state.note ?? '';
-  const pausedByOperator = current.state.paused && note.startsWith(PAUSED_BY_OPERATOR_PREFIX);
-  // A pause by an operator (an incident, a freeze) outlives `apply`; only `resume` ends it.
-  const state = pausedByOperator
-    ? { paused: true, note }
-    : { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '' };
+  const { pausedByOperator, ...state } = wantedState(desired, current.state);
   if (pausedByOperator)
-    notes.push(`${note}; \`key-rotator resume ${desiredInput.rotation.name}\` resumes it`);
+    notes.push(`${state.note}; \`key-rotator resume ${desiredInput.rotation.name}\` resumes it`);
   if (state.paused !== current.state.paused)
     changes.push({ field: 'state.paused', from: current.state.paused, to: state.paused });
   return { changes, state, notes };
