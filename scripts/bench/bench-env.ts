@@ -29,12 +29,16 @@ export interface BenchEnv {
   dir: string;
   temporalCli: string;
   server: RunningDevServer;
+  /** The bench's own connection to the server (describing task queues and runs). */
+  connection: Connection;
   /** bin/key-rotator.js of the compiled package. */
   bin: string;
   /** The prebuilt workflow bundle of the compiled package. */
   workflowBundle: string;
   /** The commit the package was built from. */
   commit: string;
+  /** The package layout: bin/, dist/ and a link to node_modules. */
+  packageDir: string;
   /** A new namespace with our search attributes. */
   namespace(prefix: string): Promise<string>;
   /** Runs the compiled `key-rotator` in `namespace`. */
@@ -64,7 +68,9 @@ function cliEnv(address: string, namespace: string, extra: NodeJS.ProcessEnv = {
  * Compiles the product (`npm run build`) of the checked-out commit, not of the working tree (where
  * edits in progress may not compile), into `dir/package/dist` beside a copy of bin/.
  */
-async function buildPackage(dir: string): Promise<{ bin: string; workflowBundle: string; commit: string }> {
+async function buildPackage(
+  dir: string,
+): Promise<{ packageDir: string; bin: string; workflowBundle: string; commit: string }> {
   const tree = path.join(dir, 'tree');
   const pkg = path.join(dir, 'package');
   await mkdir(tree, { recursive: true });
@@ -81,6 +87,7 @@ async function buildPackage(dir: string): Promise<{ bin: string; workflowBundle:
   await copyFile(path.join(tree, 'package.json'), path.join(pkg, 'package.json'));
   await symlink(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
   return {
+    packageDir: pkg,
     bin: path.join(pkg, 'bin/key-rotator.js'),
     workflowBundle: path.join(pkg, 'dist/workflow-bundle.js'),
     commit,
@@ -90,7 +97,7 @@ async function buildPackage(dir: string): Promise<{ bin: string; workflowBundle:
 export async function startBenchEnv(log: (line: string) => void): Promise<BenchEnv> {
   const dir = await mkdtemp(path.join(tmpdir(), 'key-rotator-bench-'));
   log('building the product of HEAD (npm run build) into a package layout…');
-  const { bin, workflowBundle, commit } = await buildPackage(dir);
+  const { packageDir, bin, workflowBundle, commit } = await buildPackage(dir);
   const temporalCli = await ensureTemporalCli();
   log('starting a Temporal dev server…');
   const server = await startTemporalDevServer({ cliPath: temporalCli });
@@ -100,6 +107,8 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     dir,
     temporalCli,
     server,
+    connection,
+    packageDir,
     bin,
     workflowBundle,
     commit,

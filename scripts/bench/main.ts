@@ -4,11 +4,14 @@
  * table to paste into docs/benchmarks.md. The 1,000-schedule rows are slow on a small machine:
  * pick rows and sizes with flags.
  *
- *   npm run bench -- [--rows help,list,apply,worker,fleet] [--fleet 100,500] [--runs 5] [--rate 20]
+ *   npm run bench -- [--rows help,list,apply,worker,rotate,memory,fleet] [--fleet 100,500] [--runs 5] [--rate 20]
  *
  * Rows: help (`--help` vs `node -e 0`), list (1 and --fleet schedules vs `temporal schedule list`),
- * apply (first and unchanged, per --fleet size), worker (start-up and idle RSS), fleet (a burst of
- * --fleet rotations at --rate OpenRouter requests per second: use of the limit, busiest second, RSS).
+ * apply (first and unchanged, per --fleet size), worker (start-up, what of it is loading, idle
+ * RSS), rotate (`rotate --wait` vs a bare script making the same calls, and the calls per
+ * rotation), memory (the worker process's idle and peak RSS with --fleet rotations in flight),
+ * fleet (a burst of --fleet rotations at --rate OpenRouter requests per second: use of the limit,
+ * busiest second). How long each part took goes to stderr as it ends.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -16,10 +19,12 @@ import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/w
 import { startBenchEnv } from './bench-env.js';
 import { applyRows, helpRow, listRows } from './cli-rows.js';
 import { fleetRows } from './fleet-rows.js';
+import { memoryRows } from './memory-rows.js';
+import { rotateRows } from './rotate-rows.js';
 import type { BenchRow } from './row.js';
 import { workerRows } from './worker-rows.js';
 
-const ALL_ROWS = ['help', 'list', 'apply', 'worker', 'fleet'] as const;
+const ALL_ROWS = ['help', 'list', 'apply', 'worker', 'rotate', 'memory', 'fleet'] as const;
 type RowName = (typeof ALL_ROWS)[number];
 
 function numbers(text: string, flag: string): number[] {
@@ -56,27 +61,24 @@ async function main(): Promise<void> {
   const table: BenchRow[] = [];
   const loadBefore = loadavg()[0]!;
   try {
-    if (rows.includes('help')) {
-      log('help…');
-      table.push(await helpRow(env, runs!));
-    }
+    /** Runs one part of the bench if it was asked for, and says on stderr how long it took. */
+    const part = async (row: RowName, what: string, measure: () => Promise<BenchRow[]>) => {
+      if (!rows.includes(row)) return;
+      log(`${what}…`);
+      const started = performance.now();
+      const measured = await measure();
+      table.push(...measured);
+      for (const row of measured) log(markdownRow(row));
+      log(`${row}: ${measured.length} row(s) in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    };
+    await part('help', 'help', async () => [await helpRow(env, runs!)]);
     // apply before list: list reuses the fleets apply made.
-    if (rows.includes('apply')) {
-      log(`apply ${sizes.join(', ')}…`);
-      table.push(...(await applyRows(env, sizes, runs!)));
-    }
-    if (rows.includes('list')) {
-      log(`list 1, ${sizes.join(', ')}…`);
-      table.push(...(await listRows(env, sizes, runs!)));
-    }
-    if (rows.includes('worker')) {
-      log('worker…');
-      table.push(...(await workerRows(env, runs!)));
-    }
-    if (rows.includes('fleet')) {
-      log(`fleet ${sizes.join(', ')} at ${rate}/s…`);
-      table.push(...(await fleetRows(env, sizes, rate!)));
-    }
+    await part('apply', `apply ${sizes.join(', ')}`, () => applyRows(env, sizes, runs!));
+    await part('list', `list 1, ${sizes.join(', ')}`, () => listRows(env, sizes, runs!));
+    await part('worker', 'worker', () => workerRows(env, runs!));
+    await part('rotate', 'rotate --wait', () => rotateRows(env, runs!));
+    await part('memory', `memory ${sizes.join(', ')}`, () => memoryRows(env, sizes, log));
+    await part('fleet', `fleet ${sizes.join(', ')} at ${rate}/s`, () => fleetRows(env, sizes, rate!));
   } finally {
     await env.stop();
   }
@@ -89,10 +91,12 @@ async function main(): Promise<void> {
   );
   console.log('| what | measured (median [min–max]) | goal | met |');
   console.log('|---|---|---|---|');
-  for (const row of table)
-    console.log(
-      `| ${row.what} | ${row.measured}${row.note ? ` (${row.note})` : ''} | ${row.goal} | ${row.met ? 'yes' : '**no**'} |`,
-    );
+  for (const row of table) console.log(markdownRow(row));
+}
+
+function markdownRow(row: BenchRow): string {
+  const met = row.met === undefined ? '—' : row.met ? 'yes' : '**no**';
+  return `| ${row.what} | ${row.measured}${row.note ? ` (${row.note})` : ''} | ${row.goal} | ${met} |`;
 }
 
 main().catch((err: unknown) => {

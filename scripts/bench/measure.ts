@@ -45,6 +45,39 @@ export async function alternate(
   return { a: spread(as), b: spread(bs) };
 }
 
+/**
+ * Runs every subject once per run, `runs` times, starting each run one subject further on (a, b, c;
+ * b, c, a; …), so that no subject always goes first. Returns one spread per subject, in order.
+ */
+export async function rotateThrough(
+  runs: number,
+  subjects: ((run: number) => Promise<number>)[],
+): Promise<Spread[]> {
+  const samples = subjects.map(() => [] as number[]);
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < subjects.length; i++) {
+      const subject = (run + i) % subjects.length;
+      samples[subject]!.push(await subjects[subject]!(run));
+    }
+  }
+  return samples.map(spread);
+}
+
+/** The highest sample and what was going on when it was taken. */
+export class PeakTracker<Context> {
+  peak = -Infinity;
+  context: Context | undefined;
+  samples = 0;
+
+  add(value: number, context: Context): void {
+    this.samples++;
+    if (value > this.peak) {
+      this.peak = value;
+      this.context = context;
+    }
+  }
+}
+
 export interface ProcessRun {
   ms: number;
   code: number;

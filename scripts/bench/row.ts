@@ -4,7 +4,8 @@ export interface BenchRow {
   /** The figures, with their baseline and spread. */
   measured: string;
   goal: string;
-  met: boolean;
+  /** Whether the goal is met; undefined for a row that only explains another (a baseline). */
+  met?: boolean;
   /** What explains a figure (e.g. why a goal is not met). */
   note?: string;
 }
