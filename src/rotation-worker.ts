@@ -8,7 +8,9 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from './activities/index.js';
+import { createScheduleActivities } from './activities/schedule-activities.js';
 import { exportCountersAtZero } from './rotation-counters-at-start.js';
 import {
   buildIdOf,
@@ -88,7 +90,14 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     ...common,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...activities.destinations, ...activities.notifications },
+    activities: {
+      ...activities.destinations,
+      ...activities.notifications,
+      // The record of each run on its schedule, read by `list`: a client on the worker's connection.
+      ...createScheduleActivities({
+        client: new Client({ connection: options.connection, namespace: options.namespace }),
+      }),
+    },
     ...WORKFLOW_WORKER_TUNING,
   });
   const apiWorker = await Worker.create({

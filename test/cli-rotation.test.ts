@@ -105,7 +105,8 @@ describe('key-rotator with a running worker', () => {
     );
     expect(entry).toMatchObject({
       name,
-      description: 'the CLI test key',
+      // Not on the schedule listing `list` reads (`status` shows it).
+      description: null,
       intervalDays: 7,
       rotateAt: '03:00',
       timezone: 'UTC',

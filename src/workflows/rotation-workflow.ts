@@ -39,6 +39,7 @@ import type { RotationInput, RotationResult } from './messages.js';
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
 import { RotationState, type FinalOutcome, type RotationObserver } from './rotation-state.js';
+import { recordedOutcome, recordOutcomeOnSchedule } from './schedule-outcome.js';
 
 /** The event each way a rotation can end is reported with. */
 const FINAL_EVENT = {
@@ -64,11 +65,15 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
       }),
   };
   const state = new RotationState(input.rotation.name, input.options ?? {}, observer);
+  let result: RotationResult | undefined;
   try {
-    return await rotate(input, state, events, (because) => (skippedBecause = because));
+    return (result = await rotate(input, state, events, (because) => (skippedBecause = because)));
   } finally {
     // Handed over, not delivered: delivery runs on its own and never holds the rotation up.
     await events.handedOver();
+    // Where `list` reads the last outcome and active key from (best effort, see schedule-outcome.ts).
+    const { name } = input.rotation;
+    await recordOutcomeOnSchedule(recordedOutcome(name, state.status.outcome, state.status.reason, result));
   }
 }
 

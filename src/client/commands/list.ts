@@ -2,18 +2,20 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { formatLocalTime, formatRelative, formatUtc } from '../output/format-time.js';
-import { rotationOverview, type RotationOverview } from '../rotations/rotation-overview.js';
-import { listRotationScheduleNames } from '../schedules/current-schedule.js';
-import { mapConcurrently, SCHEDULE_CALL_CONCURRENCY } from '../schedules/map-concurrently.js';
+import { listRotationOverviews, type RotationOverview } from '../rotations/rotation-overview.js';
 
 /** "active", "paused", "disabled" or "—" (no schedule). */
-export function scheduleStateOf(overview: RotationOverview): string {
+export function scheduleStateOf(overview: Pick<RotationOverview, 'schedule' | 'enabled'>): string {
   if (!overview.schedule) return 'no schedule';
   if (!overview.schedule.paused) return 'active';
   return overview.enabled === false ? 'disabled' : 'paused';
 }
 
-export function nextRunText(overview: RotationOverview, now: Date, withRelative: boolean): string {
+export function nextRunText(
+  overview: Pick<RotationOverview, 'nextRotationAt' | 'timezone'>,
+  now: Date,
+  withRelative: boolean,
+): string {
   if (!overview.nextRotationAt) return '-';
   const when = overview.timezone
     ? formatLocalTime(overview.nextRotationAt, overview.timezone)
@@ -31,11 +33,7 @@ export function registerListCommand(program: Command, ctx: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { client } = await ctx.temporal();
       const now = ctx.now();
-      const overviews = await mapConcurrently(
-        await listRotationScheduleNames(client),
-        SCHEDULE_CALL_CONCURRENCY,
-        (name) => rotationOverview(client, name, now),
-      );
+      const overviews = await listRotationOverviews(client, now);
       if (options.json) {
         ctx.out.json(overviews);
         return;

@@ -3,11 +3,26 @@
  * snapshot), whether auto-rotation is paused, when it will next rotate, how the last run ended and
  * which key label is active. Labels only, never keys.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, ScheduleSummary } from '@temporalio/client';
 import { nextRotationTime } from '../../config/rotation-due.js';
-import type { RotationResult } from '../../workflows/messages.js';
-import { readRotationSchedule, type CurrentSchedule } from '../schedules/current-schedule.js';
-import { listRotationRuns, rotationResultOf, type RotationRun } from './rotation-runs.js';
+import {
+  rotationEnabledKey,
+  rotationIntervalDaysKey,
+  rotationLastRotatedAtKey,
+  rotationNameKey,
+  rotationNewKeyLabelKey,
+  rotationOutcomeKey,
+  rotationReasonKey,
+  rotationWorkflowId,
+  type RotationResult,
+} from '../../workflows/messages.js';
+import { rotationWorkflow } from '../../workflows/index.js';
+import {
+  listRotationSchedules,
+  readRotationSchedule,
+  type CurrentSchedule,
+} from '../schedules/current-schedule.js';
+import { listRotationRuns, rotationResultOf, toRotationRun, type RotationRun } from './rotation-runs.js';
 
 export interface RotationOverview {
   name: string;
@@ -110,4 +125,112 @@ export async function rotationOverview(
     lastRun: lastRun ?? null,
     warnings,
   };
+}
+
+/**
+ * A run as `list` shows it: a running one in full (from visibility); a finished one as the worker
+ * recorded it on the schedule, which has no run id and no start or end time.
+ */
+export type ListedRun = Omit<RotationRun, 'runId' | 'startedAt'> &
+  Partial<Pick<RotationRun, 'runId' | 'startedAt'>>;
+
+/** One line of `list`: a {@link RotationOverview} read from the schedule listing alone. */
+export type ListedRotation = Omit<RotationOverview, 'lastRun'> & { lastRun: ListedRun | null };
+
+/** Temporal's execution status of a finished run, by the outcome the worker recorded. */
+const RECORDED_STATUS: Record<string, string> = {
+  succeeded: 'COMPLETED',
+  skipped: 'COMPLETED',
+  failed: 'FAILED',
+  'rolled-back': 'FAILED',
+};
+
+/** The running rotations, by rotation name: one visibility query for all of them. */
+async function runningRotations(client: Client): Promise<Map<string, RotationRun>> {
+  const running = new Map<string, RotationRun>();
+  for await (const info of client.workflow.list({
+    query: `WorkflowType = "${rotationWorkflow.name}" AND ExecutionStatus = "Running"`,
+    pageSize: 1000,
+  })) {
+    const name = info.typedSearchAttributes.get(rotationNameKey);
+    if (name) running.set(name, toRotationRun(info));
+  }
+  return running;
+}
+
+function wallTimeOf(spec: ScheduleSummary['spec']): string | null {
+  const calendar = spec?.calendars?.length === 1 ? spec.calendars[0] : undefined;
+  const hour = calendar?.hour?.[0]?.start;
+  const minute = calendar?.minute?.[0]?.start;
+  if (typeof hour !== 'number' || typeof minute !== 'number') return null;
+  return `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+}
+
+/** What `list` shows of one rotation, from its schedule's listing entry and its running run. */
+export function listedRotation(
+  name: string,
+  listed: ScheduleSummary,
+  running: RotationRun | undefined,
+  now: Date,
+): ListedRotation {
+  const attributes = listed.typedSearchAttributes;
+  const intervalText = attributes?.get(rotationIntervalDaysKey);
+  const intervalDays = intervalText && /^\d+$/.test(intervalText) ? Number(intervalText) : null;
+  const enabledText = attributes?.get(rotationEnabledKey);
+  const rotateAt = wallTimeOf(listed.spec);
+  const timezone = listed.spec?.timezone ?? 'UTC';
+  const lastRotatedAt = attributes?.get(rotationLastRotatedAtKey) ?? null;
+  const activeKeyLabel = attributes?.get(rotationNewKeyLabelKey) ?? null;
+  const outcome = attributes?.get(rotationOutcomeKey);
+  const reason = attributes?.get(rotationReasonKey);
+  const lastRun: ListedRun | null =
+    running ??
+    (outcome
+      ? {
+          workflowId: rotationWorkflowId(name),
+          status: RECORDED_STATUS[outcome] ?? outcome.toUpperCase(),
+          outcome,
+          ...(reason ? { reason } : {}),
+          ...(outcome === 'succeeded' && activeKeyLabel ? { newKeyLabel: activeKeyLabel } : {}),
+        }
+      : null);
+  const paused = listed.state.paused;
+  return {
+    name,
+    // Not on the schedule's listing (free text stays in the encrypted config): `status` shows it.
+    description: null,
+    intervalDays,
+    rotateAt,
+    timezone,
+    enabled: enabledText === undefined ? null : enabledText === 'true',
+    schedule: {
+      id: listed.scheduleId,
+      paused,
+      note: listed.state.note || null,
+      nextWakeAt: listed.info.nextActionTimes[0]?.toISOString() ?? null,
+    },
+    nextRotationAt:
+      !paused && intervalDays !== null && rotateAt
+        ? nextRotationTime({
+            lastRotatedAt: lastRotatedAt ?? undefined,
+            now,
+            intervalDays,
+            timezone,
+            rotateAt,
+          }).toISOString()
+        : null,
+    lastRotatedAt,
+    activeKeyLabel,
+    lastRun,
+    warnings: [],
+  };
+}
+
+/**
+ * Every rotation that has a schedule, as `list` shows it: one paginated schedule listing and one
+ * visibility query for the running rotations, whatever the number of rotations.
+ */
+export async function listRotationOverviews(client: Client, now: Date): Promise<ListedRotation[]> {
+  const [schedules, running] = await Promise.all([listRotationSchedules(client), runningRotations(client)]);
+  return [...schedules].map(([name, listed]) => listedRotation(name, listed, running.get(name), now));
 }
