@@ -17,6 +17,8 @@ export const KEY_LINE = /^OPENROUTER_API_KEY=(.*)$/m;
 
 export interface EmulatedRotations {
   emulator: RunningEmulator;
+  /** A folder of the bench's own (rotations files, the policy). */
+  dir: string;
   /** Where the destinations live (the policy's only file root). */
   secretsDir: string;
   /** What a worker process needs besides Temporal: the management key and KEY_ROTATOR_POLICY. */
@@ -53,6 +55,7 @@ export async function emulatedRotations(
   const destination = (name: string) => path.join(secretsDir, `${name}.env`);
   return {
     emulator,
+    dir,
     secretsDir,
     workerEnv: { [MANAGEMENT_KEY_ENV]: emulator.managementKey, KEY_ROTATOR_POLICY: policyFile },
     rotation: (name, gracePeriod) => ({

@@ -71,7 +71,7 @@ export async function rotateRows(env: BenchEnv, runs: number): Promise<BenchRow[
     env: { ...rotations.workerEnv, KEY_ROTATOR_OPENROUTER_RPS: '1000' },
   });
   try {
-    const file = path.join(rotations.secretsDir, '..', 'rotations.yaml');
+    const file = path.join(rotations.dir, 'rotations.yaml');
     await writeFile(file, stringify({ version: 1, rotations: [rotations.rotation(NAME, '0s')] }));
     const old = await rotations.adoptKey(NAME);
     const client = new Client({ connection: env.connection, namespace });
