@@ -153,12 +153,14 @@ describe('apply plans from the schedule listing', () => {
   });
 
   it('rewrites a schedule written by an older apply (no digest) once, then plans it from the listing', async () => {
-    const rotation = h.rotation(uniqueName('pre-digest'));
+    const rotation = h.rotation(uniqueName('pre-digest'), { schedule: { intervalDays: 3, enabled: false } });
     const { typedSearchAttributes: _written, ...older } = rotationScheduleOptions(rotation, h.taskQueue);
     await h.client.schedule.create(older);
-    await waitFor(async () => (await listRotationSchedules(h.client)).has(rotation.name), {
-      what: 'the older schedule listed',
-    });
+    // list shows what the older schedule carries: no interval, disabled by its note.
+    await listed(
+      rotation.name,
+      (o) => o.enabled === false && o.intervalDays === null && o.rotateAt === '03:00',
+    );
 
     const first = await apply([rotation]);
     const entry = first.find((e) => e.name === rotation.name);
@@ -166,6 +168,7 @@ describe('apply plans from the schedule listing', () => {
     expect(entry?.changes).toEqual([]);
     expect(entry?.notes.join(' ')).toContain('written by an older apply');
     await untilListedDigests([rotation]);
+    await listed(rotation.name, (o) => o.enabled === false && o.intervalDays === 3);
 
     const counted = countingClient();
     const second = await apply([rotation], counted.client);

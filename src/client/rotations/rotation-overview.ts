@@ -17,6 +17,7 @@ import {
   type RotationResult,
 } from '../../workflows/messages.js';
 import { rotationWorkflow } from '../../workflows/index.js';
+import { DISABLED_IN_CONFIG_NOTE } from '../schedules/rotation-schedule.js';
 import {
   listRotationSchedules,
   readRotationSchedule,
@@ -202,7 +203,13 @@ export function listedRotation(
     intervalDays,
     rotateAt,
     timezone,
-    enabled: enabledText === undefined ? null : enabledText === 'true',
+    // A schedule written by an older apply has no RotationEnabled: its note still tells a disabled one.
+    enabled:
+      enabledText !== undefined
+        ? enabledText === 'true'
+        : paused && listed.state.note === DISABLED_IN_CONFIG_NOTE
+          ? false
+          : null,
     schedule: {
       id: listed.scheduleId,
       paused,

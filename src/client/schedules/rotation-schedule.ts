@@ -3,7 +3,8 @@
  * `rotateAt` in the rotation's time zone (Temporal evaluates calendar specs in that zone, so it
  * stays at local time across daylight-saving changes), starting `scheduledRotationWorkflow`, which
  * rotates only when `intervalDays` have passed. No memo, and no secret anywhere: the config
- * snapshot in the action's arguments holds names of credentials only, and is encrypted by the codec.
+ * snapshot in the action's arguments holds names of credentials only, and is encrypted by the codec;
+ * the schedule's own search attributes (plain text) hold a digest, the interval and `enabled`.
  */
 import { createHash } from 'node:crypto';
 import {
