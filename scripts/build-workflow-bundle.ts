@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
+import { WORKFLOW_PRELOAD_MODULES } from '../src/rotation-worker.js';
 
 const DEFAULT_OUT_FILE = 'dist/workflow-bundle.js';
 
@@ -23,7 +24,11 @@ export async function buildWorkflowBundle(outFile: string): Promise<void> {
   const workflowsPath = fileURLToPath(new URL('../src/workflows/index.ts', import.meta.url));
   const started = Date.now();
   // Workflow failures are encoded (then encrypted) like the worker's: see src/codec/data-converter.ts.
-  const { code } = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+  });
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, code);
   const kib = Math.round(Buffer.byteLength(code) / 1024);

@@ -19,6 +19,7 @@ import { rotationSchema, type RotationConfig } from '../../src/config/schema.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import {
   createRotationWorkers,
+  WORKFLOW_PRELOAD_MODULES,
   WORKFLOWS_PATH,
   type RotationWorkerOptions,
   type RotationWorkers,
@@ -36,6 +37,7 @@ export function workflowBundle(): Promise<{ code: string }> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
     logger: quietLogger,
   });
   return bundle;
