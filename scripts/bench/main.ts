@@ -99,7 +99,12 @@ function markdownRow(row: BenchRow): string {
   return `| ${row.what} | ${row.measured}${row.note ? ` (${row.note})` : ''} | ${row.goal} | ${met} |`;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  // The SDK's native runtime (installed above) keeps the event loop alive after a run of only the
+  // CLI rows; the table is printed and every server stopped by now.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
