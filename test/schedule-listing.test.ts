@@ -188,7 +188,12 @@ describe("the worker's record of each run on the schedule", () => {
     await schedule.trigger();
     const afterScheduled = await listed(
       rotation.name,
-      (o) => o.lastRun?.outcome === 'succeeded' && o.lastRun.reason === 'scheduled',
+      // Visibility may still list the closed run as running for a moment: wait for the record.
+      (o) =>
+        o.lastRun?.status === 'COMPLETED' &&
+        o.lastRun.outcome === 'succeeded' &&
+        o.lastRun.reason === 'scheduled' &&
+        o.activeKeyLabel !== null,
     );
     const scheduledLabel = labelOfKey((await h.readKeyFrom('recorded.env'))!);
     expect(afterScheduled).toMatchObject({
@@ -204,7 +209,10 @@ describe("the worker's record of each run on the schedule", () => {
     expect(result.outcome).toBe('succeeded');
     const afterManual = await listed(
       rotation.name,
-      (o) => o.lastRun?.reason === 'manual' && o.activeKeyLabel === result.newKey?.label,
+      (o) =>
+        o.lastRun?.status === 'COMPLETED' &&
+        o.lastRun.reason === 'manual' &&
+        o.activeKeyLabel === result.newKey?.label,
     );
     expect(afterManual).toMatchObject({
       lastRun: { outcome: 'succeeded', status: 'COMPLETED', newKeyLabel: result.newKey?.label },
@@ -215,7 +223,10 @@ describe("the worker's record of each run on the schedule", () => {
 
     // A scheduled run right after: not due, skipped; the active key stays the manual one.
     await schedule.trigger();
-    const afterSkip = await listed(rotation.name, (o) => o.lastRun?.outcome === 'skipped');
+    const afterSkip = await listed(
+      rotation.name,
+      (o) => o.lastRun?.status === 'COMPLETED' && o.lastRun.outcome === 'skipped',
+    );
     expect(afterSkip).toMatchObject({
       activeKeyLabel: result.newKey?.label,
       lastRotatedAt: afterManual.lastRotatedAt,
