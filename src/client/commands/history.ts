@@ -4,7 +4,7 @@
  * started it, the signals it got, every step with its times, the outcome and the keys by label and hash.
  */
 import type { Command } from 'commander';
-import { rotationWorkflow } from '../../workflows/index.js';
+import { WORKFLOW_TYPES } from '../workflow-names.js';
 import { rotationScheduleId } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { UsageError, RotationNotFoundError } from '../cli-errors.js';
@@ -34,7 +34,7 @@ export function registerHistoryCommand(program: Command, ctx: CliContext): void 
         if (nameArgument === undefined) {
           runs = [];
           for await (const info of client.workflow.list({
-            query: `WorkflowType = "${rotationWorkflow.name}"`,
+            query: `WorkflowType = "${WORKFLOW_TYPES.rotation}"`,
             pageSize: Math.min(options.limit, 100),
           })) {
             runs.push(toRotationRun(info));

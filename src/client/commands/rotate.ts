@@ -12,14 +12,13 @@ import {
   rotationWorkflowId,
   type RotationInput,
 } from '../../workflows/messages.js';
-import { rotationWorkflow } from '../../workflows/index.js';
 import type { CliContext } from '../cli-context.js';
 import { cliCommand } from '../checkout.js';
 import { RefusedError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';
 import { appliedRotation, rotationFromFile } from '../rotations/rotation-snapshot.js';
 import { waitForRotation } from '../rotations/wait-for-rotation.js';
-import { rotationTaskQueue } from '../workflow-names.js';
+import { rotationTaskQueue, WORKFLOW_TYPES, type Workflows } from '../workflow-names.js';
 import { checkRotationName, durationArgument } from './arguments.js';
 
 interface RotateOptions {
@@ -80,7 +79,7 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
       const workflowId = rotationWorkflowId(name);
       let handle;
       try {
-        handle = await client.workflow.start(rotationWorkflow, {
+        handle = await client.workflow.start<Workflows['rotationWorkflow']>(WORKFLOW_TYPES.rotation, {
           workflowId,
           taskQueue: rotationTaskQueue(ctx.env),
           args: [input],

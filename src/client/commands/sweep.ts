@@ -9,12 +9,11 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { rotationWorkflow, sweepWorkflow } from '../../workflows/index.js';
 import { rotationNameKey, SWEEP_WORKFLOW_ID, type SweepResult } from '../../workflows/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { RefusedError, RotationFailedError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';
-import { rotationTaskQueue } from '../workflow-names.js';
+import { rotationTaskQueue, WORKFLOW_TYPES, type Workflows } from '../workflow-names.js';
 
 interface SweepOptions {
   file: string;
@@ -63,7 +62,7 @@ export function registerSweepCommand(program: Command, ctx: CliContext): void {
       const { client } = await ctx.temporal();
       const runningRotations = new Set<string>();
       const running = client.workflow.list({
-        query: `WorkflowType = "${rotationWorkflow.name}" AND ExecutionStatus = "Running"`,
+        query: `WorkflowType = "${WORKFLOW_TYPES.rotation}" AND ExecutionStatus = "Running"`,
       });
       for await (const run of running) {
         // The workflow id names the rotation too (rotationWorkflowId), for a run started without the attribute.
@@ -74,7 +73,7 @@ export function registerSweepCommand(program: Command, ctx: CliContext): void {
 
       let result: SweepResult;
       try {
-        result = await client.workflow.execute(sweepWorkflow, {
+        result = await client.workflow.execute<Workflows['sweepWorkflow']>(WORKFLOW_TYPES.sweep, {
           workflowId: SWEEP_WORKFLOW_ID,
           taskQueue: rotationTaskQueue(ctx.env),
           workflowIdConflictPolicy: 'FAIL',

@@ -4,7 +4,7 @@
  * which fails when a sink did not take the event within its retry budget.
  */
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { eventDeliveryWorkflow } from '../../workflows/index.js';
+import { WORKFLOW_TYPES } from '../workflow-names.js';
 
 export interface FailingNotifications {
   /** When the newest finished delivery failed (ISO). */
@@ -29,7 +29,7 @@ export async function failingNotifications(
   let newest: { workflowId: string; runId: string; status: string; closedAt: Date } | undefined;
   let seen = 0;
   for await (const info of client.workflow.list({
-    query: `RotationName = "${name}" AND WorkflowType = "${eventDeliveryWorkflow.name}" AND ExecutionStatus != "Running"`,
+    query: `RotationName = "${name}" AND WorkflowType = "${WORKFLOW_TYPES.eventDelivery}" AND ExecutionStatus != "Running"`,
     pageSize: RECENT,
   })) {
     const closedAt = info.closeTime ?? info.startTime;

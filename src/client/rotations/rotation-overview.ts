@@ -16,7 +16,7 @@ import {
   rotationWorkflowId,
   type RotationResult,
 } from '../../workflows/messages.js';
-import { rotationWorkflow } from '../../workflows/index.js';
+import { WORKFLOW_TYPES } from '../workflow-names.js';
 import { DISABLED_IN_CONFIG_NOTE } from '../schedules/rotation-schedule.js';
 import {
   listRotationSchedules,
@@ -150,7 +150,7 @@ const RECORDED_STATUS: Record<string, string> = {
 async function runningRotations(client: Client): Promise<Map<string, RotationRun>> {
   const running = new Map<string, RotationRun>();
   for await (const info of client.workflow.list({
-    query: `WorkflowType = "${rotationWorkflow.name}" AND ExecutionStatus = "Running"`,
+    query: `WorkflowType = "${WORKFLOW_TYPES.rotation}" AND ExecutionStatus = "Running"`,
     pageSize: 1000,
   })) {
     const name = info.typedSearchAttributes.get(rotationNameKey);

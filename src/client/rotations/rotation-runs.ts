@@ -11,7 +11,7 @@ import {
   rotationStepKey,
   type RotationResult,
 } from '../../workflows/messages.js';
-import { rotationWorkflow } from '../../workflows/index.js';
+import { WORKFLOW_TYPES } from '../workflow-names.js';
 
 /** One execution of `rotationWorkflow`. */
 export interface RotationRun {
@@ -32,7 +32,7 @@ export interface RotationRun {
 
 /** The visibility query for the rotations of `name` (a slug, so no quoting issues). */
 export function rotationRunsQuery(name: string, extra = ''): string {
-  return `RotationName = "${name}" AND WorkflowType = "${rotationWorkflow.name}"${extra ? ` AND ${extra}` : ''}`;
+  return `RotationName = "${name}" AND WorkflowType = "${WORKFLOW_TYPES.rotation}"${extra ? ` AND ${extra}` : ''}`;
 }
 
 const STATUS_OUTCOME: Record<string, string> = {

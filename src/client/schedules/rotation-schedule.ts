@@ -24,7 +24,7 @@ import {
   rotationScheduleId,
   type RotationInput,
 } from '../../workflows/messages.js';
-import { scheduledRotationWorkflow } from '../../workflows/index.js';
+import { WORKFLOW_TYPES, type Workflows } from '../workflow-names.js';
 
 /** At most one late run after the server (or the schedule) was down: later catch-ups are dropped. */
 export const CATCHUP_WINDOW_MS = 86_400_000;
@@ -45,7 +45,7 @@ export function scheduledRotationInput(rotation: RotationConfig): RotationInput 
 }
 
 export type RotationScheduleOptions = ScheduleOptions<
-  ScheduleOptionsStartWorkflowAction<typeof scheduledRotationWorkflow>
+  ScheduleOptionsStartWorkflowAction<Workflows['scheduledRotationWorkflow']>
 >;
 
 /**
@@ -87,7 +87,7 @@ export function rotationScheduleOptions(
     spec: { calendars: [{ hour, minute }], timezone: rotation.schedule.timezone },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: scheduledRotationWorkflow,
+      workflowType: WORKFLOW_TYPES.scheduledRotation,
       workflowId: scheduledRunWorkflowId(rotation.name),
       taskQueue,
       args: [scheduledRotationInput(rotation)] as [RotationInput],
@@ -108,7 +108,7 @@ export function rotationScheduleOptions(
     .update(
       canonicalJson({
         ...written,
-        action: { ...written.action, workflowType: scheduledRotationWorkflow.name },
+        action: { ...written.action, workflowType: WORKFLOW_TYPES.scheduledRotation },
       }),
     )
     .digest('hex');
