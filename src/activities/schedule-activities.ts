@@ -8,6 +8,7 @@ import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { z } from 'zod';
+import { SLUG } from '../config/schema.js';
 import {
   rotationLastRotatedAtKey,
   rotationNewKeyLabelKey,
@@ -29,7 +30,7 @@ export interface RecordedRotationOutcome {
 }
 
 const recordedOutcomeSchema = z.strictObject({
-  rotation: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  rotation: z.string().regex(SLUG),
   outcome: z.enum(['running', 'succeeded', 'skipped', 'rolled-back', 'failed']),
   reason: z.enum(['scheduled', 'manual']).optional(),
   activeKeyLabel: z.string().max(200).optional(),

@@ -20,7 +20,8 @@ export {
   type SecretRef,
 } from './field-schemas.js';
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A rotation's name: also the schedule id, workflow id and key-name suffix built from it. */
+export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 export function isValidTimeZone(zone: string): boolean {

@@ -16,12 +16,13 @@ import { rotationConfigDigestKey, rotationScheduleId } from '../../workflows/mes
 import { listRotationSchedules, readRotationSchedule } from './current-schedule.js';
 import type { FieldChange } from './deep-diff.js';
 import {
+  appliedAttributes,
   configDigestOf,
   rotationScheduleOptions,
   workerWrittenAttributes,
   type RotationScheduleOptions,
 } from './rotation-schedule.js';
-import { diffSchedule, specChanges, wantedState } from './schedule-diff.js';
+import { diffSchedule, operatorPauseNote, specChanges, wantedState } from './schedule-diff.js';
 import { mapConcurrently, SCHEDULE_CALL_CONCURRENCY } from './map-concurrently.js';
 
 export type PlanAction =
@@ -46,14 +47,6 @@ export interface PlanEntry {
   desired?: { rotation: RotationConfig; state: { paused: boolean; note: string } };
   /** For replace: the worker-written search attributes to put on the new schedule. */
   keep?: SearchAttributePair[];
-}
-
-/** The search attributes {@link rotationScheduleOptions} puts on a schedule, as a list. */
-function appliedAttributes(
-  options: Pick<RotationScheduleOptions, 'typedSearchAttributes'>,
-): SearchAttributePair[] {
-  const pairs = options.typedSearchAttributes;
-  return Array.isArray(pairs) ? pairs : (pairs?.getAll() ?? []);
 }
 
 export interface ApplyPlanOptions {
@@ -104,10 +97,6 @@ function unchangedInListing(desired: RotationScheduleOptions, listed: ScheduleSu
     specChanges(desired, listed.spec).length === 0 &&
     wantedState(desired, listed.state).paused === listed.state.paused
   );
-}
-
-function operatorPauseNote(name: string, note: string): string {
-  return `${note}; \`key-rotator resume ${name}\` resumes it`;
 }
 
 export async function planApply(

@@ -124,10 +124,16 @@ export function rotationScheduleOptions(
   };
 }
 
+/** The search attributes {@link rotationScheduleOptions} puts on a schedule, as a list. */
+export function appliedAttributes(
+  options: Pick<RotationScheduleOptions, 'typedSearchAttributes'>,
+): SearchAttributePair[] {
+  const pairs = options.typedSearchAttributes;
+  return Array.isArray(pairs) ? pairs : (pairs?.getAll() ?? []);
+}
+
 /** The config digest {@link rotationScheduleOptions} put on the schedule. */
 export function configDigestOf(options: RotationScheduleOptions): string | undefined {
-  const pairs = options.typedSearchAttributes;
-  const list = Array.isArray(pairs) ? pairs : (pairs?.getAll() ?? []);
-  const found = list.find((pair) => pair.key.name === rotationConfigDigestKey.name);
+  const found = appliedAttributes(options).find((pair) => pair.key.name === rotationConfigDigestKey.name);
   return typeof found?.value === 'string' ? found.value : undefined;
 }

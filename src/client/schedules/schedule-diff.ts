@@ -60,6 +60,11 @@ export function wantedState(
     : { paused: desired.state?.paused ?? false, note: desired.state?.note ?? '', pausedByOperator: false };
 }
 
+/** What `apply` says of a schedule an operator paused: it stays paused, and how to end that. */
+export function operatorPauseNote(name: string, note: string): string {
+  return `${note}; \`key-rotator resume ${name}\` resumes it`;
+}
+
 /** The differences; empty `changes` means the schedule already matches. */
 export function diffSchedule(desired: RotationScheduleOptions, current: ScheduleDescription): ScheduleDiff {
   const desiredInput = desired.action.args?.[0] as RotationInput;
@@ -111,8 +116,7 @@ export function diffSchedule(desired: RotationScheduleOptions, current: Schedule
 
   const notes: string[] = [];
   const { pausedByOperator, ...state } = wantedState(desired, current.state);
-  if (pausedByOperator)
-    notes.push(`${state.note}; \`key-rotator resume ${desiredInput.rotation.name}\` resumes it`);
+  if (pausedByOperator) notes.push(operatorPauseNote(desiredInput.rotation.name, state.note));
   if (state.paused !== current.state.paused)
     changes.push({ field: 'state.paused', from: current.state.paused, to: state.paused });
   return { changes, state, notes };
