@@ -12,9 +12,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { errnoCode } from '../../src/errno.js';
-import { startMotoServer, type MotoServer } from '../../test/support/moto-server.js';
+import { startMotoServer, type MotoServer } from '../../test/stores/moto-server.js';
 import { venvTool } from '../../test/support/net.js';
-import { startOpenBaoServer, type OpenBaoServer } from '../../test/support/openbao-server.js';
+import { startOpenBaoServer, type OpenBaoServer } from '../../test/stores/openbao-server.js';
 import type { FaultPlan } from './fault-plan.js';
 import {
   AWS_ERRORS,

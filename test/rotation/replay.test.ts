@@ -1,0 +1,52 @@
+/**
+ * Determinism guard: a recorded history of a full rotation (adopt, pause during grace, resume,
+ * delete) must replay against today's workflow code. A change that alters the order of commands
+ * fails here instead of breaking rotations in flight after a deploy.
+ *
+ * Re-record (only when an incompatible change is intended and versioned): RECORD_REPLAY_FIXTURE=1
+ * npx vitest run test/rotation-replay.test.ts. The fixture is recorded without the payload codec;
+ * keys appear in it only sealed with a throwaway keyring, so it holds nothing usable.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages.js';
+import { createRotationHarness, workflowBundle } from '../support/rotation-harness.js';
+
+const fixture = fileURLToPath(new URL('../fixtures/rotation-history.json', import.meta.url));
+const recording = process.env.RECORD_REPLAY_FIXTURE === '1';
+
+describe('rotation workflow determinism', () => {
+  it.runIf(recording)('records a full rotation history as a fixture', async () => {
+    const h = await createRotationHarness({ encrypt: false });
+    try {
+      await h.adoptKey(['replay.env']);
+      const rotation = h.rotation('replay', { gracePeriod: '2s' }, ['replay.env']);
+      const worker = await h.worker();
+      const history = await worker.runUntil(async () => {
+        const handle = await h.startRotation(rotation);
+        for (let i = 0; i < 300 && (await handle.query(statusQuery)).step !== 'grace'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await handle.signal(pauseSignal, 'recording');
+        await new Promise((r) => setTimeout(r, 3_000));
+        await handle.signal(resumeSignal);
+        await handle.result();
+        return handle.fetchHistory();
+      });
+      const json = historyToJSON(history);
+      expect(json).not.toMatch(/sk-or-v1-[0-9a-f]{20}/);
+      await writeFile(fixture, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('replays the recorded history with the current workflow code', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(fixture, 'utf8')));
+    expect(history.events?.length).toBeGreaterThan(20);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'replay-fixture');
+  });
+});
