@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless Chromium for the Web UI screenshot test (test/readme-commands.test.ts): Debian's
+# Headless Chromium for the Web UI screenshot test (test/local-stack/readme-commands.test.ts): Debian's
 # `chromium` package, driven by playwright-core (which downloads no browser of its own). Installs it
 # with apt-get when /usr/bin/chromium is missing; prints the binary's path as the last line.
 set -euo pipefail

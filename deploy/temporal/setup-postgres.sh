@@ -2,7 +2,7 @@
 # One-shot schema job (temporalio/admin-tools): creates the `temporal` and `temporal_visibility`
 # databases and brings both schemas to the version of this image's temporal-sql-tool, whose
 # schemas are built into it (--schema-name): no dependence on where an image keeps schema files,
-# and the same script runs outside the image (test/cluster-postgres.test.ts). Idempotent:
+# and the same script runs outside the image (test/cluster/postgres-cluster.test.ts). Idempotent:
 # `create` tolerates an existing database and `update-schema` only applies missing versions.
 set -eu
 
