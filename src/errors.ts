@@ -53,6 +53,12 @@ export class DestinationConflictError extends DestinationError {}
 /** The destination rejected our credentials or permissions (401/403). */
 export class DestinationAuthError extends DestinationError {}
 
+/**
+ * The destination holds something that is not an OpenRouter key (another secret the config points
+ * at by mistake, a placeholder): it is never replaced, and no message shows any part of it.
+ */
+export class NotAnOpenRouterKeyError extends DestinationError {}
+
 /** The write is waiting for a human approval (Infisical change policy): not a success. */
 export class DestinationApprovalPendingError extends DestinationError {}
 

@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { activityInfo, log } from '@temporalio/activity';
 import type { SealedSecret, SealPurpose } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
-import { DestinationError, VerificationError } from '../errors.js';
+import { DestinationError, NotAnOpenRouterKeyError, VerificationError } from '../errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
+import { describeFoundValue, isOpenRouterApiKey, NOT_AN_OPENROUTER_KEY } from '../openrouter/key-shape.js';
 import { labelOfKey } from '../redact.js';
 import type { SecretStore, WriteOnlyState } from '../stores/secret-store.js';
 import type { DestinationReading, DestinationsSnapshot, WrittenVersion } from './activity-types.js';
@@ -40,7 +41,9 @@ export function createDestinationActivities(deps: ActivityDependencies) {
     /**
      * What every destination holds now. When the present values agree, the value is returned
      * sealed as the rollback target; when they disagree, only hashes and labels come back and
-     * the workflow refuses to go on.
+     * the workflow refuses to go on. A value that is not an OpenRouter key stops the read: no
+     * hash or label of it is made (they would show part of another secret), nothing is sealed.
+     * @throws NotAnOpenRouterKeyError naming the destination, never the value.
      */
     async readDestinations(rotation: RotationConfig): Promise<DestinationsSnapshot> {
       const readings: DestinationReading[] = [];
@@ -61,6 +64,14 @@ export function createDestinationActivities(deps: ActivityDependencies) {
         if (!current) {
           readings.push({ destination: store.description, present: false });
           continue;
+        }
+        if (!isOpenRouterApiKey(current.value)) {
+          throw new NotAnOpenRouterKeyError(
+            store.description,
+            `holds ${NOT_AN_OPENROUTER_KEY}; nothing was created or written. key-rotator replaces only an ` +
+              'OpenRouter key (or fills an empty destination): check that the destination names the right ' +
+              'secret and field, or empty it',
+          );
         }
         values.add(current.value);
         readings.push({
@@ -126,7 +137,7 @@ export function createDestinationActivities(deps: ActivityDependencies) {
         const current = await store.read();
         if (!current) wrong.push(`${store.description} holds no key`);
         else if (hashOfKey(current.value) !== expectedHash) {
-          wrong.push(`${store.description} holds ${labelOfKey(current.value)}`);
+          wrong.push(`${store.description} holds ${describeFoundValue(current.value)}`);
         } else versions.push({ destination: store.description, version: current.version });
       }
       if (wrong.length > 0) {

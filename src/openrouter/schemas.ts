@@ -117,18 +117,7 @@ export const currentKeySchema = z
   }));
 export type CurrentKey = z.output<typeof currentKeySchema>;
 
-/** What every OpenRouter API key starts with. */
-export const OPENROUTER_KEY_PREFIX = 'sk-or-v1-';
-const OPENROUTER_API_KEY = /^sk-or-v1-[0-9a-f]{64}$/;
-
-/**
- * Whether `value` has the shape of an OpenRouter API key: `sk-or-v1-` and 64 lowercase hex
- * characters. A new key of any other shape is never stored: it would not be the key OpenRouter
- * means, or the response did not come from OpenRouter.
- */
-export function isOpenRouterApiKey(value: string): boolean {
-  return OPENROUTER_API_KEY.test(value);
-}
+export { isOpenRouterApiKey, OPENROUTER_KEY_PREFIX } from './key-shape.js';
 
 export const keyListResponseSchema = z.object({ data: z.array(keyRecordSchema) });
 export const keyResponseSchema = z.object({ data: keyRecordSchema });
