@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
+import { spawnWorker } from './spawned-worker.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 
-const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 let h: RotationHarness;
 const children: ChildProcess[] = [];
 
@@ -23,25 +22,8 @@ afterAll(async () => {
 
 /** Starts `key-rotator worker` code in a child process and waits until it polls. */
 async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript], {
-    env: { ...process.env, ...h.workerEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child } = await spawnWorker(h.workerEnv);
   children.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker polling')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
-  });
   return child;
 }
 
