@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
-import { WORKFLOW_PRELOAD_MODULES } from '../src/rotation-worker.js';
+import { WORKFLOW_PRELOAD_MODULES } from '../src/worker/rotation-workers.js';
 
 const DEFAULT_OUT_FILE = 'dist/workflow-bundle.js';
 

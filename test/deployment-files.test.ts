@@ -714,9 +714,9 @@ describe('the product build', () => {
   });
 
   it('holds only modules the CLI, the worker or its workflow bundle use (demo-only code lives in src/demo)', () => {
-    // bin/key-rotator.js runs the CLI, whose `worker` command loads src/worker.ts; workers bundle
+    // bin/key-rotator.js runs the CLI, whose `worker` command loads src/worker/run-worker.ts; workers bundle
     // src/workflows/index.ts. A module none of them reaches is dead, or a tool in the wrong folder.
-    const entryPoints = ['src/client/cli.ts', 'src/worker.ts', 'src/workflows/index.ts'];
+    const entryPoints = ['src/client/cli.ts', 'src/worker/run-worker.ts', 'src/workflows/index.ts'];
     // The public surface of their folders, imported by tests (and by embedding programs).
     const folderSurfaces = ['src/policy/index.ts', 'src/stores/index.ts'];
     const reached = new Set<string>();
@@ -759,7 +759,7 @@ describe('the image, assembled from the Dockerfile without Docker', () => {
   it('holds compiled JavaScript and production dependencies only: no src/, no demo or dev code, no tsx, no TypeScript', () => {
     const at = (...parts: string[]) => existsSync(path.join(runtime.dir, ...parts));
     expect(at('dist', 'client', 'cli.js')).toBe(true);
-    expect(at('dist', 'worker.js')).toBe(true);
+    expect(at('dist', 'worker', 'run-worker.js')).toBe(true);
     expect(
       at('dist', 'codec', 'encoded-failure-converter.cjs'),
       'the failure converter the SDK require()s',
@@ -839,7 +839,7 @@ describe('the image, assembled from the Dockerfile without Docker', () => {
     });
 
     it('runs the sources through tsx once a source file is newer than the build', async () => {
-      const file = path.join(build.dir, 'src', 'redact.ts');
+      const file = path.join(build.dir, 'src', 'errors', 'redact.ts');
       const { atime, mtime } = statSync(file);
       utimesSync(file, atime, new Date());
       try {

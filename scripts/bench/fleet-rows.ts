@@ -21,7 +21,7 @@ import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
 import { startEmulator } from '../../src/emulator/server.js';
 import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
-import { createRotationWorkers } from '../../src/rotation-worker.js';
+import { createRotationWorkers } from '../../src/worker/rotation-workers.js';
 import { rotationWorkflow } from '../../src/workflows/index.js';
 import { rotationNameKey, rotationWorkflowId } from '../../src/workflows/messages.js';
 import type { BenchEnv } from './bench-env.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { rotationWorkflowId } from '../../src/workflows/messages.js';
 import type { BenchEnv } from './bench-env.js';

@@ -46,7 +46,7 @@ async function importOnly(env: BenchEnv, specifier: string): Promise<number> {
 export async function workerRows(env: BenchEnv, runs: number): Promise<BenchRow[]> {
   const namespace = await env.namespace('worker');
   const idle = { prebuilt: [] as number[], bundling: [] as number[] };
-  const compiledWorker = path.join(env.packageDir, 'dist/worker.js');
+  const compiledWorker = path.join(env.packageDir, 'dist/worker/run-worker.js');
   const [prebuilt, bundling, nodeAlone, sdkImport, workerImport] = await rotateThrough(Math.min(runs, 5), [
     async () => {
       const run = await startWorker(env, namespace, true);
@@ -74,7 +74,7 @@ export async function workerRows(env: BenchEnv, runs: number): Promise<BenchRow[
       note: 'the compiled worker of the package layout, no work in the queue',
     },
     {
-      what: 'worker start-up, the part that is loading: `node -e 0` / a process importing `@temporalio/worker` / importing the compiled worker module (dist/worker.js, no connection)',
+      what: 'worker start-up, the part that is loading: `node -e 0` / a process importing `@temporalio/worker` / importing the compiled worker module (dist/worker/run-worker.js, no connection)',
       measured:
         `${describeSpread(nodeAlone!)} / ${describeSpread(sdkImport!)} / ${describeSpread(workerImport!)} ` +
         `(${share(nodeAlone!.median)} / ${share(sdkImport!.median)} / ${share(workerImport!.median)} of the start-up's ${ms(prebuilt!.median)})`,

@@ -11,7 +11,7 @@ import {
   ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { errnoCode } from '../../src/errno.js';
+import { errnoCode } from '../../src/errors/errno.js';
 import { startMotoServer, type MotoServer } from '../../test/stores/moto-server.js';
 import { venvTool } from '../../test/support/net.js';
 import { startOpenBaoServer, type OpenBaoServer } from '../../test/stores/openbao-server.js';

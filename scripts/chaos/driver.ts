@@ -18,8 +18,8 @@ import { createRotatorDataConverter, FAILURE_CONVERTER_PATH } from '../../src/co
 import { ensureTemporalCli } from '../../src/dev/temporal-cli.js';
 import { generateOpenRouterKey } from '../../src/emulator/key-store.js';
 import { startEmulator } from '../../src/emulator/server.js';
-import { labelOfKey } from '../../src/redact.js';
-import { WORKFLOW_PRELOAD_MODULES, WORKFLOWS_PATH } from '../../src/rotation-worker.js';
+import { labelOfKey } from '../../src/errors/redact.js';
+import { WORKFLOW_PRELOAD_MODULES, WORKFLOWS_PATH } from '../../src/worker/rotation-workers.js';
 import { chaosCommand, type ChaosOptions } from './chaos-options.js';
 import { startChaosDestinations, VAULT_TOKEN_ENV } from './destinations.js';
 import { emulatorControl, emulatorRequestLog } from './emulator-control.js';
@@ -132,7 +132,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const { code } = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       failureConverterPath: FAILURE_CONVERTER_PATH,
-      // As the product's bundle: runs share the schema modules (see src/rotation-worker.ts).
+      // As the product's bundle: runs share the schema modules (see src/worker/rotation-workers.ts).
       preloadModules: WORKFLOW_PRELOAD_MODULES,
       logger: quietLogger,
     });

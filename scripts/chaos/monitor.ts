@@ -6,7 +6,7 @@
  * a violation: it may have been replaced in that same instant.
  */
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import type { EmulatedKeySnapshot, EmulatorStateSnapshot } from '../../src/emulator/server.js';
 import type { ChaosDestinations } from './destinations.js';
 import type { ViolationKind, Violations } from './violations.js';

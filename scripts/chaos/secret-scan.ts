@@ -9,7 +9,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
 import type { EncryptionCodec } from '../../src/codec/encryption-codec.js';
-import { errnoCode } from '../../src/errno.js';
+import { errnoCode } from '../../src/errors/errno.js';
 import { encodingsOf, payloadsIn } from '../../test/support/history-payloads.js';
 
 const KEY_PREFIX = 'sk-or-v1-';

@@ -34,7 +34,7 @@ export interface ChaosWorker {
   figures(): ChaosWorkerFigures;
 }
 
-/** What the worker prints once it is set up (src/worker.ts). */
+/** What the worker prints once it is set up (src/worker/run-worker.ts). */
 const READY_LINE = 'worker polling task queue';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

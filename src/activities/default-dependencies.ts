@@ -5,9 +5,9 @@
  * these builders check it again, so a credential never reaches a client the policy did not allow.
  */
 import type { SecretSealer } from '../codec/secret-sealer.js';
-import { readEnvOrFile } from '../config/env-or-file.js';
+import { readEnvOrFile } from '../fields/env-or-file.js';
 import type { RotationConfig } from '../config/schema.js';
-import { ConfigError, PolicyViolationError } from '../errors.js';
+import { ConfigError, PolicyViolationError } from '../errors/rotator-errors.js';
 import { OpenRouterClient } from '../openrouter/client.js';
 import { RequestRateLimiter } from '../openrouter/request-rate-limiter.js';
 import {

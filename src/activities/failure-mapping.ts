@@ -7,8 +7,8 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { RotatorError } from '../errors.js';
-import { redact } from '../redact.js';
+import { RotatorError } from '../errors/rotator-errors.js';
+import { redact } from '../errors/redact.js';
 
 export function toApplicationFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;

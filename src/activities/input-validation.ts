@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import type { SealedSecret } from '../codec/secret-sealer.js';
-import { formatConfigPath } from '../config/config-file-error.js';
-import { toConfigIssues } from '../config/config-issues.js';
+import { formatConfigPath } from '../config-files/config-file-error.js';
+import { toConfigIssues } from '../config-files/config-issues.js';
 import { rotationSchema, type RotationConfig } from '../config/schema.js';
-import { PolicyViolationError } from '../errors.js';
+import { PolicyViolationError } from '../errors/rotator-errors.js';
 import { assertRotationAllowed } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';

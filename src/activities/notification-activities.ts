@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { RotationConfig } from '../config/schema.js';
 import { deliverToSink } from '../events/deliver-event.js';
 import { lifecycleEventSchema, type LifecycleEvent } from '../events/event-types.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 import { notificationUrlViolation, secretRefViolation } from '../policy/check-rotation.js';
 import { destinationLabel } from '../stores/registry.js';
 import type { ActivityDependencies } from './dependencies.js';

@@ -5,7 +5,7 @@
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import { guardrailSettingOf, type RotationConfig } from '../config/schema.js';
-import { ConfigError, VerificationError } from '../errors.js';
+import { ConfigError, VerificationError } from '../errors/rotator-errors.js';
 import type { OpenRouterClient } from '../openrouter/client.js';
 import {
   OpenRouterAuthError,

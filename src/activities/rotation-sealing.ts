@@ -6,7 +6,7 @@
 import { activityInfo } from '@temporalio/activity';
 import type { SealedSecret, SealPurpose, SecretSealer } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
-import { SealedSecretMismatchError } from '../errors.js';
+import { SealedSecretMismatchError } from '../errors/rotator-errors.js';
 
 export interface RotationSealing {
   seal(purpose: SealPurpose, secret: string): SealedSecret;

@@ -9,7 +9,7 @@
  * | 3    | not found: no rotation of that name (no schedule, no past or running rotation)     |
  * | 130  | stopped watching by Ctrl-C (`rotate --wait`, `watch`): the rotation goes on         |
  */
-import { ConfigError, RotatorError } from '../errors.js';
+import { ConfigError, RotatorError } from '../errors/rotator-errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -7,9 +7,9 @@
  * summary alone. `key-rotator --help` therefore loads commander and little else.
  */
 import { Command, CommanderError } from 'commander';
-import { RotatorError } from '../errors.js';
-import { redact } from '../redact.js';
-import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-address.js';
+import { RotatorError } from '../errors/rotator-errors.js';
+import { redact } from '../errors/redact.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal/default-address.js';
 import { createCliContext, type CliContext, type CliIo } from './cli-context.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './cli-errors.js';
 

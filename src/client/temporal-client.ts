@@ -1,16 +1,16 @@
 /**
  * The CLI's Temporal session: connects as every Temporal tool does (settings and errors in
- * src/temporal-connection.ts), with our data converter (src/codec/data-converter.ts), so that
+ * src/temporal/connection.ts), with our data converter (src/codec/data-converter.ts), so that
  * rotation data is encrypted before it leaves this process and failure messages read back from
  * Temporal are decrypted.
  */
 import { hostname, userInfo } from 'node:os';
 import { Client, type Connection } from '@temporalio/client';
 import { createRotatorDataConverter } from '../codec/data-converter.js';
-import { connectClient, temporalSettings, temporalUnavailableHint } from '../temporal-connection.js';
+import { connectClient, temporalSettings, temporalUnavailableHint } from '../temporal/connection.js';
 import { findCheckout } from './checkout.js';
 
-export { DEFAULT_TEMPORAL_ADDRESS } from '../temporal-connection.js';
+export { DEFAULT_TEMPORAL_ADDRESS } from '../temporal/connection.js';
 
 export interface ConnectTemporalOptions {
   /** Environment to read the connection settings and codec key from. @default process.env */

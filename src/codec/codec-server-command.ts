@@ -1,7 +1,7 @@
 /** `key-rotator codec-server`: serves the payload codec to the Temporal Web UI until SIGINT/SIGTERM. */
-import { readEnvOrFile } from '../config/env-or-file.js';
-import { ConfigError } from '../errors.js';
-import { runUntilSignal, whenAborted } from '../run-until-signal.js';
+import { readEnvOrFile } from '../fields/env-or-file.js';
+import { ConfigError } from '../errors/rotator-errors.js';
+import { runUntilSignal, whenAborted } from '../process/run-until-signal.js';
 import { EncryptionCodec } from './encryption-codec.js';
 import { loadKeyring } from './keyring.js';
 import { startCodecServer } from './codec-server.js';
@@ -15,7 +15,7 @@ export interface CodecServerCommandOptions {
    */
   uiOrigin?: string;
   env?: NodeJS.ProcessEnv;
-  /** Stops the server when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
+  /** Stops the server when aborted. @default SIGINT/SIGTERM of this process (src/process/run-until-signal.ts) */
   signal?: AbortSignal;
 }
 

@@ -15,9 +15,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { readEnvOrFile } from '../config/env-or-file.js';
-import { errnoCode } from '../errno.js';
-import { ConfigError } from '../errors.js';
+import { readEnvOrFile } from '../fields/env-or-file.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 
 export interface Keyring {
   activeKeyId: string;

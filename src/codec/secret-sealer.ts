@@ -13,7 +13,7 @@
  * make a mismatch easy to explain; it is authenticated like the rest of the context.
  */
 import { hkdfSync } from 'node:crypto';
-import { ConfigError, SealedSecretMismatchError } from '../errors.js';
+import { ConfigError, SealedSecretMismatchError } from '../errors/rotator-errors.js';
 import { decrypt, encrypt } from './aes-gcm.js';
 import type { Keyring } from './keyring.js';
 

@@ -1,13 +1,13 @@
 /**
  * Reads `rotations.yaml` (or the same content as JSON), validates it against the schema and
  * reports every problem at once, each with its place in the file. How an untrusted file is read
- * and parsed (size limit, strict UTF-8, alias bombs) is decided in yaml-file.ts.
+ * and parsed (size limit, strict UTF-8, alias bombs) is decided in src/config-files/yaml-file.ts.
  */
-import { ConfigFileError, formatConfigPath, type ConfigIssue } from './config-file-error.js';
+import { ConfigFileError, formatConfigPath, type ConfigIssue } from '../config-files/config-file-error.js';
 import { configSchema, type RotationsConfig } from './schema.js';
-import { looksLikeSecret } from './secret-lookalike.js';
-import { MAX_CONFIG_BYTES, parseYamlFile, readYamlFileText } from './yaml-file.js';
-import { locatePath } from './yaml-locator.js';
+import { looksLikeSecret } from '../config-files/secret-lookalike.js';
+import { MAX_CONFIG_BYTES, parseYamlFile, readYamlFileText } from '../config-files/yaml-file.js';
+import { locatePath } from '../config-files/yaml-locator.js';
 
 export { MAX_CONFIG_BYTES };
 

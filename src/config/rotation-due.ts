@@ -14,7 +14,7 @@ import {
   localDateOf,
   parseWallTime,
   type LocalDate,
-} from './zoned-time.js';
+} from '../fields/zoned-time.js';
 
 export interface RotationTiming {
   /** When the current key was created (the last successful rotation); absent = never rotated. */

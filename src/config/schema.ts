@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { notificationsSchema } from '../events/sink-schemas.js';
-import { hasNulByte } from '../policy/path-rules.js';
+import { hasNulByte } from '../fields/path-rules.js';
 import { destinationSchemas, isWriteOnlyDestination } from '../stores/destination-schemas.js';
-import { durationString, envVarName, serviceUrl } from './field-schemas.js';
+import { durationString, envVarName, serviceUrl } from '../fields/field-schemas.js';
 
 export {
   durationString,
@@ -18,7 +18,7 @@ export {
   secretRef,
   serviceUrl,
   type SecretRef,
-} from './field-schemas.js';
+} from '../fields/field-schemas.js';
 
 /** A rotation's name: also the schedule id, workflow id and key-name suffix built from it. */
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -3,7 +3,7 @@
  * (`runCli`), its output shown as the demo's `[cli]` lines.
  */
 import { runCli } from '../client/cli.js';
-import { RotatorError } from '../errors.js';
+import { RotatorError } from '../errors/rotator-errors.js';
 import type { DemoLog } from './demo-log.js';
 
 export interface ApplyDemoConfigOptions {

@@ -7,7 +7,7 @@
  * `requireTrafficMoved` check waits for.
  */
 import { formatElapsed } from '../client/output/format-time.js';
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 import { KeyFileWatcher } from './key-file-watcher.js';
 
 export interface ConsumerOptions {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { parseConfig } from '../config/load-config.js';
 import type { FileDestinationConfig, RotationConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 
 export interface DemoConfigOptions {
   /** The example to start from (examples/rotations.yaml). */

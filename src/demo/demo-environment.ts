@@ -7,7 +7,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CODEC_KEY_ENV, CODEC_KEY_FILE_ENV, generateKeyringJson } from '../codec/keyring.js';
-import { errnoCode } from '../errno.js';
+import { errnoCode } from '../errors/errno.js';
 
 /** Variables of the Temporal CLI itself that are not connection settings. */
 const KEPT_TEMPORAL_VARIABLES = new Set(['TEMPORAL_CLI_PATH']);

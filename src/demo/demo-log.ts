@@ -3,7 +3,7 @@
  * that no key can reach the terminal.
  */
 import { formatClock } from '../client/output/format-time.js';
-import { redact } from '../redact.js';
+import { redact } from '../errors/redact.js';
 
 /** Prints `message` as coming from `source` (temporal, emulator, worker, rotation, consumer …). */
 export type DemoLog = (source: string, message: string) => void;

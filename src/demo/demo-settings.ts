@@ -3,7 +3,7 @@
  * it takes, and whether it talks to the local emulator or to openrouter.ai.
  */
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 
 /** The rotation of the demo: its name in examples/rotations.yaml. */
 export const DEMO_ROTATION = 'demo-app';

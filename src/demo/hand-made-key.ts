@@ -5,7 +5,7 @@
  */
 import type { FileDestinationConfig } from '../config/schema.js';
 import type { RunningEmulator } from '../emulator/server.js';
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 import { FileSecretStore } from '../stores/file/index.js';
 
 const DAY_MS = 86_400_000;

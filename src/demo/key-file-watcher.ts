@@ -7,7 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errno.js';
+import { errnoCode } from '../errors/errno.js';
 import { readDotenvValue } from '../stores/dotenv-format.js';
 
 export interface KeyFileWatcherOptions {

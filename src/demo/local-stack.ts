@@ -5,7 +5,7 @@
  * npm): signals in the first seconds after the first one count as that one.
  */
 import { fileURLToPath } from 'node:url';
-import { redact } from '../redact.js';
+import { redact } from '../errors/redact.js';
 import { demoSettingsFrom } from './demo-settings.js';
 import { streamDemoLog } from './demo-log.js';
 import { runLocalStack } from './run-local-stack.js';

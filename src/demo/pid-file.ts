@@ -6,8 +6,8 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { errnoCode } from '../errno.js';
-import { ConfigError } from '../errors.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 import type { DemoLog } from './demo-log.js';
 
 const pidsSchema = z.object({

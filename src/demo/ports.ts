@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { freePort } from '../dev/temporal-dev-server.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 
 /** A port the demo needs is taken by another process. */
 export class PortInUseError extends ConfigError {}

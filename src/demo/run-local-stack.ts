@@ -14,7 +14,7 @@ import { CODEC_KEY_FILE_ENV, DEV_KEYRING_PATH } from '../codec/keyring.js';
 import { ensureTemporalCli } from '../dev/temporal-cli.js';
 import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.js';
 import { POLICY_ENV } from '../policy/load-worker-policy.js';
-import { runWorker } from '../worker.js';
+import { runWorker } from '../worker/run-worker.js';
 import { rotationScheduleId } from '../workflows/messages.js';
 import { applyDemoConfig } from './apply-demo-config.js';
 import { startConsumer } from './consumer.js';

@@ -5,7 +5,7 @@
  * a key (workspaces, guardrails, BYOK, observability) and the analytics query.
  */
 import { z } from 'zod';
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 import { accountReply } from './account-routes.js';
 import {
   type ApiContext,

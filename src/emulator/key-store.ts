@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashOfKey } from '../openrouter/hash.js';
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 import { type UsageCounters, type UsageWindow, addUsage, emptyUsage, usageIn } from './usage-windows.js';
 
 /** The workspace keys land in when none is given. */

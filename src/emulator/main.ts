@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errno.js';
-import { ConfigError } from '../errors.js';
-import { runUntilSignal, whenAborted } from '../run-until-signal.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError } from '../errors/rotator-errors.js';
+import { runUntilSignal, whenAborted } from '../process/run-until-signal.js';
 import { generateOpenRouterKey } from './key-store.js';
 import { startEmulator } from './server.js';
 
@@ -18,7 +18,7 @@ export interface EmulatorCommandOptions {
   managementKeyFile?: string;
   /** Keeps the keys (never their secrets) in this file across restarts; see `EmulatorOptions.stateFile`. */
   stateFile?: string;
-  /** Stops the emulator when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
+  /** Stops the emulator when aborted. @default SIGINT/SIGTERM of this process (src/process/run-until-signal.ts) */
   signal?: AbortSignal;
 }
 

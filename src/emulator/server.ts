@@ -17,7 +17,7 @@ import { API_PREFIX, type ApiContext, apiReply } from './api-routes.js';
 import { CONTROL_PREFIX, type ControlContext, type SeedKeyParams, controlReply } from './control-routes.js';
 import { type ActiveFaults, type FaultConfig, FaultInjector, type InjectedFaultKind } from './faults.js';
 import { BodyTooLargeError, type Reply, bearerOf, json, readBody, send } from './http-io.js';
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 import { KeyStore, generateOpenRouterKey } from './key-store.js';
 import { EmulatorStateWriter, readEmulatorState } from './state-file.js';
 import { type EmulatedKeySnapshot, errorJson, keySnapshot } from './wire-format.js';

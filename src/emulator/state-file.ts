@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { errnoCode } from '../errno.js';
-import { ConfigError } from '../errors.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 import type { EmulatedKey } from './key-store.js';
 
 const FILE_MODE = 0o600;

@@ -4,11 +4,11 @@
  * and 5xx; a non-retryable one for a redirect (never followed: a Slack URL is a secret, and a
  * signed body must not be replayed elsewhere), any other 4xx, and a refused or missing setting.
  */
-import { resolveSecretRef } from '../config/secret-ref.js';
-import type { SecretRef } from '../config/schema.js';
-import { NotificationError } from '../errors.js';
-import { parseRetryAfterMs } from '../retry-after.js';
-import { originOf } from '../policy/url-rules.js';
+import { resolveSecretRef } from '../fields/secret-ref.js';
+import type { SecretRef } from '../fields/field-schemas.js';
+import { NotificationError } from '../errors/rotator-errors.js';
+import { parseRetryAfterMs } from '../errors/retry-after.js';
+import { originOf } from '../fields/url-rules.js';
 import type { LifecycleEvent } from './event-types.js';
 import { eventLogLine } from './event-summary.js';
 import type { NotificationSink } from './sink-schemas.js';

@@ -4,7 +4,7 @@
  * policy. Workflow-safe: no Node built-ins.
  */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../config/field-schemas.js';
+import { secretRef, serviceUrl } from '../fields/field-schemas.js';
 import { DEFAULT_SINK_EVENTS, EVENT_TYPES, type EventType } from './event-types.js';
 
 /** Which event types a sink gets. @default every type but rotation.skipped */

@@ -4,8 +4,8 @@
  * environment, bounds every call with a timeout, and never puts a key in an error message.
  */
 import { z } from 'zod';
-import { errnoCode } from '../errno.js';
-import { registerSecret } from '../redact.js';
+import { errnoCode } from '../errors/errno.js';
+import { registerSecret } from '../errors/redact.js';
 import {
   OpenRouterBadRequestError,
   OpenRouterNetworkError,

@@ -3,8 +3,8 @@
  * own `error.code`/`error.message`, a retry verdict and Retry-After in milliseconds. Messages pass
  * through `redact` (in `RotatorError`), so no key or bearer ever shows up in them.
  */
-import { RotatorError, type RotatorErrorOptions } from '../errors.js';
-import { redact } from '../redact.js';
+import { RotatorError, type RotatorErrorOptions } from '../errors/rotator-errors.js';
+import { redact } from '../errors/redact.js';
 
 export interface OpenRouterErrorOptions extends RotatorErrorOptions {
   /** HTTP status; absent when no response arrived. */

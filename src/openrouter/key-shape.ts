@@ -3,7 +3,7 @@
  * OpenRouter's label when it is a key, and by no part of it when it is not (a password a config
  * pointed at by mistake must not leak its first and last characters, nor a hash to guess it from).
  */
-import { labelOfKey } from '../redact.js';
+import { labelOfKey } from '../errors/redact.js';
 
 /** What every OpenRouter API key starts with. */
 export const OPENROUTER_KEY_PREFIX = 'sk-or-v1-';

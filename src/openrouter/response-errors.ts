@@ -15,7 +15,7 @@ import {
   OpenRouterServerError,
 } from './errors.js';
 import { errorBodySchema } from './schemas.js';
-import { parseRetryAfterMs } from '../retry-after.js';
+import { parseRetryAfterMs } from '../errors/retry-after.js';
 
 const MAX_API_MESSAGE_LENGTH = 300;
 

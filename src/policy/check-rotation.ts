@@ -6,11 +6,11 @@
 import path from 'node:path';
 import type { DestinationConfig, RotationConfig, SecretRef } from '../config/schema.js';
 import type { NotificationSink } from '../events/sink-schemas.js';
-import { PolicyViolationError } from '../errors.js';
+import { PolicyViolationError } from '../errors/rotator-errors.js';
 import { findDestination } from '../stores/registry.js';
-import { envPatternMatches, workerOwnVariableProblem } from './env-name-rules.js';
-import { insideRoots, realPathOf } from './path-inside-roots.js';
-import { displayUrl, normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
+import { envPatternMatches, workerOwnVariableProblem } from '../fields/env-name-rules.js';
+import { insideRoots, realPathOf } from '../fields/path-inside-roots.js';
+import { displayUrl, normaliseBaseUrl, originOf, serviceUrlProblem } from '../fields/url-rules.js';
 import type { WorkerPolicy } from './worker-policy-schema.js';
 
 /** One thing a rotation asks for that the worker policy does not allow. */

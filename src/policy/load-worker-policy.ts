@@ -4,9 +4,9 @@
  * widen it. Without a file the worker runs the default policy (see worker-policy-schema.ts).
  */
 import type { z } from 'zod';
-import { ConfigFileError } from '../config/config-file-error.js';
-import { toConfigIssues } from '../config/config-issues.js';
-import { parseYamlFile, readYamlFileText } from '../config/yaml-file.js';
+import { ConfigFileError } from '../config-files/config-file-error.js';
+import { toConfigIssues } from '../config-files/config-issues.js';
+import { parseYamlFile, readYamlFileText } from '../config-files/yaml-file.js';
 import { workerPolicySchema, type WorkerPolicy } from './worker-policy-schema.js';
 
 /** The environment variable that names the policy file. */

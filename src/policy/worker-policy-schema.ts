@@ -6,12 +6,12 @@
  * which is also the policy of a worker started without a policy file.
  */
 import { z } from 'zod';
-import { rule } from '../config/field-schemas.js';
+import { rule } from '../fields/field-schemas.js';
 import { DEFAULT_GITHUB_API_URL } from '../stores/github-actions-secret/schema.js';
 import { DEFAULT_VERCEL_API_URL } from '../stores/vercel-env/schema.js';
-import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from './env-name-rules.js';
-import { hasNulByte, pathProblem } from './path-rules.js';
-import { normaliseBaseUrl, originOf, serviceUrlProblem } from './url-rules.js';
+import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from '../fields/env-name-rules.js';
+import { hasNulByte, pathProblem } from '../fields/path-rules.js';
+import { normaliseBaseUrl, originOf, serviceUrlProblem } from '../fields/url-rules.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_MANAGEMENT_KEY_ENV = 'OPENROUTER_MANAGEMENT_KEY';

@@ -4,7 +4,7 @@
  * and a rotated token file is picked up.
  */
 import type { DestinationConfig } from '../config/schema.js';
-import type { SecretRefDeps } from '../config/secret-ref.js';
+import type { SecretRefDeps } from '../fields/secret-ref.js';
 import { destinationOf } from './registry.js';
 import type { SecretStore } from './secret-store.js';
 

@@ -3,8 +3,8 @@
  * `index.ts` and listed once in registry.ts: how to build its store, its label, and what the
  * worker policy must check before the worker may use it.
  */
-import type { SecretRefDeps } from '../config/secret-ref.js';
-import type { SecretRef } from '../config/field-schemas.js';
+import type { SecretRefDeps } from '../fields/secret-ref.js';
+import type { SecretRef } from '../fields/field-schemas.js';
 import type { WorkerPolicyRules } from '../policy/worker-policy-schema.js';
 import type { SecretStore } from './secret-store.js';
 

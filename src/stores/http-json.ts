@@ -8,9 +8,9 @@
  * would re-send both to whatever address a 307/308 names. So redirects are never followed: a 3xx
  * answer is an error that names the target, and the user points the config at the final address.
  */
-import { errnoCode } from '../errno.js';
-import { DestinationError } from '../errors.js';
-import { parseRetryAfterMs } from '../retry-after.js';
+import { errnoCode } from '../errors/errno.js';
+import { DestinationError } from '../errors/rotator-errors.js';
+import { parseRetryAfterMs } from '../errors/retry-after.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 

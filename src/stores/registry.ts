@@ -4,7 +4,7 @@
  * `destinations` makes the compiler refuse a schema without an entry here, and the reverse.
  */
 import type { DestinationConfig } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import type { Destination, LabelContext } from './destination.js';
 import { fileDestination } from './file/index.js';

@@ -9,8 +9,8 @@
 import { condition } from '@temporalio/workflow';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage } from '../activities/activity-types.js';
 import type { RotationConfig } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
-import { VerificationError } from '../errors.js';
+import { parseDuration } from '../fields/duration.js';
+import { VerificationError } from '../errors/rotator-errors.js';
 import { workflowFailure } from './rotation-failures.js';
 import type { TrafficSource } from './messages.js';
 import type { RotationState } from './rotation-state.js';

@@ -1,6 +1,6 @@
 /** Settings of the key a rotation creates that the workflow works out itself. */
 import type { RotationConfig } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../fields/duration.js';
 
 const DAY_MS = 86_400_000;
 /** Margin added to interval + grace for the `expiresAfter: auto` backstop. */

@@ -16,7 +16,7 @@ import {
   type LifecycleEventData,
 } from '../events/event-types.js';
 import { sinkWants } from '../events/sink-schemas.js';
-import { redact } from '../redact.js';
+import { redact } from '../errors/redact.js';
 import { eventDeliveryWorkflow } from './event-delivery-workflow.js';
 import { rotationNameKey, type RotationStatus } from './messages.js';
 

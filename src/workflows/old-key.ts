@@ -8,7 +8,7 @@ import type { DestinationsSnapshot, KeyInfo } from '../activities/activity-types
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import { isRotationDue } from '../config/rotation-due.js';
-import { OldKeyUnconfirmedError } from '../errors.js';
+import { OldKeyUnconfirmedError } from '../errors/rotator-errors.js';
 import type { RotationActivities } from './activity-options.js';
 import { workflowFailure } from './rotation-failures.js';
 import type { RotationState } from './rotation-state.js';

@@ -1,13 +1,13 @@
 /**
  * Failures the workflow raises itself. Their type names come from the error classes of
- * src/errors.ts (one definition), and they are created non-retryable where they are thrown: a
+ * src/errors/rotator-errors.ts (one definition), and they are created non-retryable where they are thrown: a
  * rotation that failed is reported, never re-run by Temporal.
  */
 import { ApplicationFailure, rootCause, TemporalFailure } from '@temporalio/workflow';
-import type { RotatorError } from '../errors.js';
-import { redact } from '../redact.js';
+import type { RotatorError } from '../errors/rotator-errors.js';
+import { redact } from '../errors/redact.js';
 
-/** An error class of src/errors.ts whose constructor takes only a message. */
+/** An error class of src/errors/rotator-errors.ts whose constructor takes only a message. */
 export type RotatorErrorClass = new (message: string) => RotatorError;
 
 /** A failure of the workflow's own making, typed by `errorClass` (its message is redacted). */

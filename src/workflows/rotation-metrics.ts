@@ -8,7 +8,7 @@ import { metricMeter } from '@temporalio/workflow';
 /**
  * Every counter of a rotation, by name, with the workflow type that emits it (the SDK tags each
  * series with it). The worker exports each at 0 for every scheduled rotation
- * when it starts (src/rotation-counters-at-start.ts), so `increase()` sees the first failure.
+ * when it starts (src/worker/counters-at-start.ts), so `increase()` sees the first failure.
  */
 export const ROTATION_COUNTERS = {
   started: {

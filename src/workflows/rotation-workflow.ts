@@ -9,7 +9,7 @@
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { CarryOverPlan, CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../fields/duration.js';
 import { rotationActivities } from './activity-options.js';
 import {
   CARRY_OVER_PATCH,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RotationConfig } from '../../src/config/schema.js';
-import type { RotationWorkers } from '../../src/rotation-worker.js';
+import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 import { rotationWorkflowId } from '../../src/workflows/messages.js';
 import { runKeyRotator, startKeyRotator, uniqueName } from '../support/cli.js';
 import { findFreePort, waitFor } from '../support/net.js';

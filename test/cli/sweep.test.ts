@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { RotationWorkers } from '../../src/rotation-worker.js';
+import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 import { statusQuery, type SweepResult } from '../../src/workflows/messages.js';
 import { jsonOf, runKeyRotator } from '../support/cli.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTemporal } from '../../src/client/temporal-client.js';
-import { TemporalUnavailableError } from '../../src/temporal-connection.js';
+import { TemporalUnavailableError } from '../../src/temporal/connection.js';
 import { CLI_TEST_KEYRING, runKeyRotator } from '../support/cli.js';
 import { findFreePort } from '../support/net.js';
 

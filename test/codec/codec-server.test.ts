@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCodecServer } from '../../src/codec/codec-server.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
 
 const codec = new EncryptionCodec(parseKeyring(randomBytes(32).toString('base64'), 'test'));
 let server: Awaited<ReturnType<typeof startCodecServer>>;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EncryptionCodec, METADATA_KEY_ID } from '../../src/codec/encryption-codec.js';
 import { DEV_KEYRING_PATH, loadKeyring, parseKeyring } from '../../src/codec/keyring.js';
 import { SecretSealer } from '../../src/codec/secret-sealer.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
 
 const key = () => randomBytes(32).toString('base64');
 const secret = `sk-or-v1-${'0123456789abcdef'.repeat(4)}`;

@@ -1,5 +1,5 @@
 /**
- * The one rule for secrets read from the environment (src/config/env-or-file.ts), and the three
+ * The one rule for secrets read from the environment (src/fields/env-or-file.ts), and the three
  * places that use it: the worker's management keys, the codec keyring and the codec server token.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,10 +9,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { managementKeyFromEnvironment } from '../../src/activities/default-dependencies.js';
 import { loadKeyring } from '../../src/codec/keyring.js';
-import { readEnvOrFile } from '../../src/config/env-or-file.js';
-import { ConfigError } from '../../src/errors.js';
+import { readEnvOrFile } from '../../src/fields/env-or-file.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
 import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
-import { redact } from '../../src/redact.js';
+import { redact } from '../../src/errors/redact.js';
 import { runKeyRotator } from '../support/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'env-or-file-'));

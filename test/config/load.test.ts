@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEnvironmentProblems } from '../../src/config/check-environment.js';
-import { ConfigFileError, type ConfigIssue } from '../../src/config/config-file-error.js';
+import { findEnvironmentProblems } from '../../src/policy/check-environment.js';
+import { ConfigFileError, type ConfigIssue } from '../../src/config-files/config-file-error.js';
 import { loadConfig, parseConfig } from '../../src/config/load-config.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
 
 const GOOD = `# yaml-language-server: $schema=../rotations.schema.json
 version: 1

@@ -7,7 +7,7 @@ import { generateOpenRouterKey } from '../../src/emulator/key-store.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { isOpenRouterApiKey } from '../../src/openrouter/schemas.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 
 let emulator: RunningEmulator;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsumer, type RunningConsumer } from '../../src/demo/consumer.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import { waitFor } from '../support/net.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'demo-consumer-'));

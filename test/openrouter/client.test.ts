@@ -19,7 +19,7 @@ import {
 } from '../../src/openrouter/errors.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { isOpenRouterApiKey } from '../../src/openrouter/schemas.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 
 const WORKSPACE = '11111111-2222-4333-8444-555555555555';
 

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { formatExpiresAt } from '../../src/openrouter/requests.js';
-import { parseRetryAfterMs } from '../../src/retry-after.js';
+import { parseRetryAfterMs } from '../../src/errors/retry-after.js';
 import { OpenRouterBadRequestError } from '../../src/openrouter/errors.js';
-import { labelOfKey, redact } from '../../src/redact.js';
+import { labelOfKey, redact } from '../../src/errors/redact.js';
 
 const KEY = `sk-or-v1-0e6${'0'.repeat(57)}1c96`;
 

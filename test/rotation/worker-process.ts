@@ -1,5 +1,5 @@
 /** A real worker in its own process, configured by environment, for crash tests. */
-import { runWorker } from '../../src/worker.js';
+import { runWorker } from '../../src/worker/run-worker.js';
 
 runWorker().catch((err: unknown) => {
   console.error(err);

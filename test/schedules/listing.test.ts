@@ -11,8 +11,8 @@ import { executeApplyPlan, planApply, type PlanEntry } from '../../src/client/sc
 import { listRotationSchedules } from '../../src/client/schedules/current-schedule.js';
 import { configDigestOf, rotationScheduleOptions } from '../../src/client/schedules/rotation-schedule.js';
 import { configSchema, type RotationConfig } from '../../src/config/schema.js';
-import { labelOfKey } from '../../src/redact.js';
-import type { RotationWorkers } from '../../src/rotation-worker.js';
+import { labelOfKey } from '../../src/errors/redact.js';
+import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 import {
   rotationConfigDigestKey,
   rotationIntervalDaysKey,

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import { AwsSecretsManagerStore } from '../../src/stores/aws-secrets-manager/index.js';
 import { startChaosDestinations, type ChaosDestinations } from '../../scripts/chaos/destinations.js';
 import { runChaos } from '../../scripts/chaos/driver.js';

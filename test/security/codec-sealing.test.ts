@@ -14,7 +14,7 @@ import { encrypt } from '../../src/codec/aes-gcm.js';
 import { parseKeyring, type Keyring } from '../../src/codec/keyring.js';
 import { SecretSealer, type SealContext, type SealedSecret } from '../../src/codec/secret-sealer.js';
 import type { RotationConfig } from '../../src/config/schema.js';
-import { SealedSecretMismatchError } from '../../src/errors.js';
+import { SealedSecretMismatchError } from '../../src/errors/rotator-errors.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 
 const secret = `sk-or-v1-${'5eed'.repeat(16)}`;

@@ -15,7 +15,7 @@ import { startCodecServer } from '../../src/codec/codec-server.js';
 import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
 import { resumeSignal } from '../../src/workflows/messages.js';
 
 const codecKey = randomBytes(32).toString('base64');

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigFileError } from '../../src/config/config-file-error.js';
+import { ConfigFileError } from '../../src/config-files/config-file-error.js';
 import { loadConfig, MAX_CONFIG_BYTES, parseConfig } from '../../src/config/load-config.js';
 import { runKeyRotator } from '../support/cli.js';
 

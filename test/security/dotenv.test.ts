@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigFileError } from '../../src/config/config-file-error.js';
+import { ConfigFileError } from '../../src/config-files/config-file-error.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { readDotenvValue, setDotenvValue } from '../../src/stores/dotenv-format.js';
 import { FileSecretStore } from '../../src/stores/file/index.js';

@@ -19,7 +19,7 @@ import { createActivities } from '../../src/activities/index.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import type { RotationConfig } from '../../src/config/schema.js';
-import { labelOfKey } from '../../src/redact.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import { payloadsIn } from '../support/history-payloads.js';
 import { waitFor } from '../support/net.js';
 import { startOpenBaoServer, type OpenBaoServer } from '../stores/openbao-server.js';

@@ -17,8 +17,8 @@ import {
 import { createActivities } from '../../src/activities/index.js';
 import { SecretSealer, type SealedSecret } from '../../src/codec/secret-sealer.js';
 import type { RotationConfig } from '../../src/config/schema.js';
-import { resolveSecretRef } from '../../src/config/secret-ref.js';
-import { PolicyViolationError } from '../../src/errors.js';
+import { resolveSecretRef } from '../../src/fields/secret-ref.js';
+import { PolicyViolationError } from '../../src/errors/rotator-errors.js';
 import { secretRefViolation } from '../../src/policy/check-rotation.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 import { policyFor } from '../support/worker-policy.js';

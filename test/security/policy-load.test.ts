@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigFileError } from '../../src/config/config-file-error.js';
+import { ConfigFileError } from '../../src/config-files/config-file-error.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { rotationSchema, type RotationConfig } from '../../src/config/schema.js';
 import {

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DestinationError } from '../../src/errors.js';
+import { DestinationError } from '../../src/errors/rotator-errors.js';
 import { AwsSecretsManagerStore } from '../../src/stores/aws-secrets-manager/index.js';
 import { InfisicalSecretStore } from '../../src/stores/infisical/index.js';
 import { VaultSecretStore } from '../../src/stores/vault/index.js';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsDestinationConfig } from '../../src/config/schema.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../src/errors.js';
+import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../src/errors/rotator-errors.js';
 import {
   AwsSecretsManagerStore,
   clientRequestToken,

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DestinationConfig } from '../../src/config/schema.js';
-import { resolveSecretRef } from '../../src/config/secret-ref.js';
-import { ConfigError } from '../../src/errors.js';
-import { redact } from '../../src/redact.js';
+import { resolveSecretRef } from '../../src/fields/secret-ref.js';
+import { ConfigError } from '../../src/errors/rotator-errors.js';
+import { redact } from '../../src/errors/redact.js';
 import {
   AwsSecretsManagerStore,
   createSecretStore,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileDestinationConfig } from '../../src/config/schema.js';
-import { DestinationAuthError, DestinationError } from '../../src/errors.js';
+import { DestinationAuthError, DestinationError } from '../../src/errors/rotator-errors.js';
 import { FileSecretStore, fileVersion } from '../../src/stores/file/index.js';
 import { formatDotenvValue, readDotenvValue, setDotenvValue } from '../../src/stores/dotenv-format.js';
 

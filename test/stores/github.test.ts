@@ -11,7 +11,7 @@ import { createDefaultDependencies } from '../../src/activities/default-dependen
 import { createDestinationActivities } from '../../src/activities/destination-activities.js';
 import { SecretSealer } from '../../src/codec/secret-sealer.js';
 import { rotationSchema } from '../../src/config/schema.js';
-import { DestinationAuthError, DestinationError } from '../../src/errors.js';
+import { DestinationAuthError, DestinationError } from '../../src/errors/rotator-errors.js';
 import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../../src/policy/index.js';
 import {
   githubActionsSecretDestinationSchema,

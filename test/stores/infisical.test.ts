@@ -5,7 +5,7 @@ import {
   DestinationApprovalPendingError,
   DestinationAuthError,
   DestinationError,
-} from '../../src/errors.js';
+} from '../../src/errors/rotator-errors.js';
 import { InfisicalSecretStore, type InfisicalStoreDeps } from '../../src/stores/infisical/index.js';
 import { startInfisicalFake, type InfisicalFake } from './infisical-fake.js';
 import { findFreePort } from '../support/net.js';

@@ -17,7 +17,7 @@ import {
   DestinationConflictError,
   DestinationError,
   PolicyViolationError,
-} from '../../src/errors.js';
+} from '../../src/errors/rotator-errors.js';
 import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../../src/policy/index.js';
 import {
   KubernetesSecretStore,

@@ -8,7 +8,7 @@ import {
   DestinationAuthError,
   DestinationConflictError,
   DestinationError,
-} from '../../src/errors.js';
+} from '../../src/errors/rotator-errors.js';
 import type { FetchLike } from '../../src/stores/http-json.js';
 import { VaultSecretStore, type VaultStoreDeps } from '../../src/stores/vault/index.js';
 import { findFreePort } from '../support/net.js';

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotationSchema } from '../../src/config/schema.js';
-import { DestinationAuthError, type DestinationError } from '../../src/errors.js';
+import { DestinationAuthError, type DestinationError } from '../../src/errors/rotator-errors.js';
 import {
   vercelEnvDestinationSchema,
   VercelEnvStore,

@@ -23,7 +23,7 @@ import {
   WORKFLOWS_PATH,
   type RotationWorkerOptions,
   type RotationWorkers,
-} from '../../src/rotation-worker.js';
+} from '../../src/worker/rotation-workers.js';
 import type { WorkerPolicy } from '../../src/policy/worker-policy-schema.js';
 import { rotationWorkflow } from '../../src/workflows/index.js';
 import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';

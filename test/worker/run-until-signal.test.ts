@@ -1,5 +1,5 @@
 /**
- * How every long-running command stops (src/run-until-signal.ts), in a real process receiving real
+ * How every long-running command stops (src/process/run-until-signal.ts), in a real process receiving real
  * signals: the first SIGINT/SIGTERM asks for a graceful stop, a second one ends a stop that hangs.
  */
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const HELPER = pathToFileURL(path.resolve('src/run-until-signal.ts')).href;
+const HELPER = pathToFileURL(path.resolve('src/process/run-until-signal.ts')).href;
 
 /**
  * A process whose `run` prints "running", waits for its signal, prints "stopping", then either

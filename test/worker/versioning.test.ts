@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RotationWorkers } from '../../src/rotation-worker.js';
-import { buildIdOf } from '../../src/worker-deployment.js';
+import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
+import { buildIdOf } from '../../src/worker/worker-deployment.js';
 import { endGraceSignal, statusQuery } from '../../src/workflows/messages.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

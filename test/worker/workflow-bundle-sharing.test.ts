@@ -1,7 +1,7 @@
 /**
  * The product's workflow bundle (scripts/build-workflow-bundle.ts, what `npm run build` ships) lets
  * every workflow run of a worker share zod and the schema modules (WORKFLOW_PRELOAD_MODULES in
- * src/rotation-worker.ts) instead of evaluating them again for each run: about 1 MB of heap per
+ * src/worker/rotation-workers.ts) instead of evaluating them again for each run: about 1 MB of heap per
  * cached run otherwise. Read through the SDK's reusable V8 context, as a worker runs the bundle:
  * each run has its own module cache, which must hold the workflow modules and none of those.
  */

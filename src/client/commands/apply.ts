@@ -6,8 +6,8 @@
  * read by the worker, not here, so they are only looked for with --check-env (run where the worker runs).
  */
 import { Option, type Command } from 'commander';
-import { findEnvironmentProblems, findPolicyProblems } from '../../config/check-environment.js';
-import { ConfigFileError } from '../../config/config-file-error.js';
+import { findEnvironmentProblems, findPolicyProblems } from '../../policy/check-environment.js';
+import { ConfigFileError } from '../../config-files/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
 import { loadWorkerPolicyFile, workerPolicyFile } from '../../policy/load-worker-policy.js';
 import type { CliContext } from '../cli-context.js';

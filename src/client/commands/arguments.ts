@@ -1,6 +1,6 @@
 /** Checks of command-line arguments shared by several commands; bad input ends with exit code 2. */
 import { InvalidArgumentError } from 'commander';
-import { tryParseDuration } from '../../config/duration.js';
+import { tryParseDuration } from '../../fields/duration.js';
 import { rotationSchema } from '../../config/schema.js';
 import { UsageError } from '../cli-errors.js';
 

@@ -12,7 +12,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     )
     .action(async (options: { policy?: string }) => {
       // Loaded only here: the worker pulls in the native bridge and the workflow bundler.
-      const { runWorker } = await import('../../worker.js');
+      const { runWorker } = await import('../../worker/run-worker.js');
       await runWorker({ env: ctx.env, policyFile: options.policy });
     });
 }

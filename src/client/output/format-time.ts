@@ -1,6 +1,6 @@
 /** Times as people read them: in the rotation's own time zone, to the minute or second. */
-import { formatDuration } from '../../config/duration.js';
-import { zoneOffsetMs } from '../../config/zoned-time.js';
+import { formatDuration } from '../../fields/duration.js';
+import { zoneOffsetMs } from '../../fields/zoned-time.js';
 
 /** `2027-03-29 03:00 Europe/Berlin` (with seconds when asked). */
 export function formatLocalTime(date: Date | string, timeZone: string, withSeconds = false): string {

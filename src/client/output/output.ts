@@ -2,7 +2,7 @@
  * Everything the CLI prints goes through here, and through redaction: tables for people, JSON for
  * scripts (`--json`), plain tab-separated lines when stdout is not a terminal.
  */
-import { redact } from '../../redact.js';
+import { redact } from '../../errors/redact.js';
 import { renderTable, type Column } from './table.js';
 
 export interface OutputStream {

@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { rootCause } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
-import { redact } from '../../redact.js';
+import { redact } from '../../errors/redact.js';
 
 /** One failed attempt of a pending activity, with when the next one starts. */
 export interface FailedAttempt {

@@ -16,7 +16,7 @@ import {
   type Connection,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { whenAborted } from '../../run-until-signal.js';
+import { whenAborted } from '../../process/run-until-signal.js';
 import {
   statusQuery,
   type RotationResult,

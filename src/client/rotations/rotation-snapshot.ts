@@ -3,8 +3,8 @@
  * snapshot the schedule holds (what was last applied).
  */
 import type { Client } from '@temporalio/client';
-import { findEnvironmentProblems } from '../../config/check-environment.js';
-import { ConfigFileError } from '../../config/config-file-error.js';
+import { findEnvironmentProblems } from '../../policy/check-environment.js';
+import { ConfigFileError } from '../../config-files/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { RotationConfig } from '../../config/schema.js';
 import { rotationScheduleId } from '../../workflows/messages.js';

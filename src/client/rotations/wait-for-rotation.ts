@@ -4,7 +4,7 @@
  * command that watches it again.
  */
 import type { Connection, WorkflowHandle } from '@temporalio/client';
-import { runUntilSignal } from '../../run-until-signal.js';
+import { runUntilSignal } from '../../process/run-until-signal.js';
 import type { RotationResult } from '../../workflows/messages.js';
 import { cliCommand } from '../checkout.js';
 import type { CliContext } from '../cli-context.js';

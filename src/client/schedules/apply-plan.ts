@@ -11,7 +11,7 @@ import {
   formatLocalDate,
   localDateOf,
   parseWallTime,
-} from '../../config/zoned-time.js';
+} from '../../fields/zoned-time.js';
 import { rotationConfigDigestKey, rotationScheduleId } from '../../workflows/messages.js';
 import { listRotationSchedules, readRotationSchedule } from './current-schedule.js';
 import type { FieldChange } from './deep-diff.js';

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import type { RotationConfig } from '../../config/schema.js';
-import { parseWallTime } from '../../config/zoned-time.js';
+import { parseWallTime } from '../../fields/zoned-time.js';
 import {
   rotationConfigDigestKey,
   rotationEnabledKey,

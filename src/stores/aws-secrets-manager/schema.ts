@@ -1,6 +1,6 @@
 /** The config of an `aws-secrets-manager` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { serviceUrl } from '../../config/field-schemas.js';
+import { serviceUrl } from '../../fields/field-schemas.js';
 
 export const awsSecretsManagerDestinationSchema = z
   .object({

@@ -21,8 +21,12 @@ import type {
   UpdateSecretVersionStageCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { errnoCode } from '../../errno.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
+import { errnoCode } from '../../errors/errno.js';
+import {
+  DestinationAuthError,
+  DestinationConflictError,
+  DestinationError,
+} from '../../errors/rotator-errors.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import { awsDestinationLabel } from './label.js';
 import type { AwsDestinationConfig } from './schema.js';

@@ -1,6 +1,6 @@
 /** The config of a `file` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { ENV_NAME, normalisedPath } from '../../config/field-schemas.js';
+import { ENV_NAME, normalisedPath } from '../../fields/field-schemas.js';
 
 export const fileDestinationSchema = z
   .object({

@@ -1,6 +1,6 @@
 /** The config of a `github-actions-secret` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../config/field-schemas.js';
+import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 

@@ -14,9 +14,9 @@
 import { sign } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
-import { DestinationAuthError, DestinationError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { DestinationAuthError, DestinationError } from '../../errors/rotator-errors.js';
+import { registerSecret } from '../../errors/redact.js';
 import {
   httpContext,
   requestJson,

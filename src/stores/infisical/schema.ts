@@ -1,6 +1,6 @@
 /** The config of an `infisical` destination (v4 REST API). No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../config/field-schemas.js';
+import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 export const infisicalDestinationSchema = z
   .object({

@@ -7,9 +7,13 @@
  * than stored as something else.
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
-import { DestinationApprovalPendingError, DestinationAuthError, DestinationError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import {
+  DestinationApprovalPendingError,
+  DestinationAuthError,
+  DestinationError,
+} from '../../errors/rotator-errors.js';
+import { registerSecret } from '../../errors/redact.js';
 import {
   httpContext,
   requestJson,

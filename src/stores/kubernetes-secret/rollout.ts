@@ -4,7 +4,7 @@
  * kubectl applies when it waits.
  */
 import { z } from 'zod';
-import { DestinationError } from '../../errors.js';
+import { DestinationError } from '../../errors/rotator-errors.js';
 import type { KubernetesRestartTarget } from './schema.js';
 
 /** What `kubectl rollout restart` sets; a changed pod template makes the controller roll the pods. */

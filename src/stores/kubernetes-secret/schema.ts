@@ -1,6 +1,6 @@
 /** The config of a `kubernetes-secret` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../config/field-schemas.js';
+import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 /** The API server a pod reaches through the `kubernetes` Service; what the worker policy must list for in-cluster auth. */
 export const IN_CLUSTER_API_SERVER = 'https://kubernetes.default.svc';

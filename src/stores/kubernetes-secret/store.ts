@@ -12,7 +12,11 @@
  * the rotation read before the switch and holds sealed; `restore` writes it back.
  */
 import { z } from 'zod';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
+import {
+  DestinationAuthError,
+  DestinationConflictError,
+  DestinationError,
+} from '../../errors/rotator-errors.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import {
   kubeRequest,

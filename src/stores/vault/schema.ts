@@ -1,6 +1,6 @@
 /** The config of a `vault` destination (KV v2). No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../config/field-schemas.js';
+import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 const vaultAuth = z.discriminatedUnion('method', [
   z.object({ method: z.literal('token'), token: secretRef }).strict(),

@@ -7,9 +7,13 @@
  * was lost; anything else is someone else's change, reported as a conflict.
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../errors.js';
-import { registerSecret } from '../../redact.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import {
+  DestinationAuthError,
+  DestinationConflictError,
+  DestinationError,
+} from '../../errors/rotator-errors.js';
+import { registerSecret } from '../../errors/redact.js';
 import {
   httpContext,
   requestJson,

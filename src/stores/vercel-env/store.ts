@@ -13,8 +13,8 @@
  * previous value a rollback writes back comes from the workflow (see SecretStore.restore).
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../config/secret-ref.js';
-import { DestinationAuthError, DestinationError } from '../../errors.js';
+import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { DestinationAuthError, DestinationError } from '../../errors/rotator-errors.js';
 import {
   httpContext,
   requestJson,

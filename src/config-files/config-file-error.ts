@@ -2,7 +2,7 @@
  * A configuration file that cannot be used, with every problem found in it (not just the first),
  * each naming where it is and what was expected.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 
 /** One problem in a configuration file. */
 export interface ConfigIssue {

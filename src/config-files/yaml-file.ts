@@ -10,7 +10,7 @@
 import { open } from 'node:fs/promises';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { errnoCode } from '../errno.js';
+import { errnoCode } from '../errors/errno.js';
 import { ConfigFileError } from './config-file-error.js';
 import { toConfigIssues } from './config-issues.js';
 

@@ -12,12 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
-import { tryParseDuration } from './config/duration.js';
-import { errnoCode } from './errno.js';
-import { ConfigError, RotatorError } from './errors.js';
-import { redact } from './redact.js';
+import { tryParseDuration } from '../fields/duration.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError, RotatorError } from '../errors/rotator-errors.js';
+import { redact } from '../errors/redact.js';
 
-import { DEFAULT_TEMPORAL_ADDRESS } from './temporal-address.js';
+import { DEFAULT_TEMPORAL_ADDRESS } from './default-address.js';
 
 export { DEFAULT_TEMPORAL_ADDRESS };
 /** @default "default" */

@@ -9,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import { createActivities, type ActivityDependencies } from './activities/index.js';
-import { createScheduleActivities } from './activities/schedule-activities.js';
-import { exportCountersAtZero } from './rotation-counters-at-start.js';
+import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { createScheduleActivities } from '../activities/schedule-activities.js';
+import { exportCountersAtZero } from './counters-at-start.js';
 import {
   buildIdOf,
   setCurrentDeploymentVersion,
   workerDeploymentOptions,
   type WorkerDeployment,
 } from './worker-deployment.js';
-import { openRouterTaskQueue, ROTATION_TASK_QUEUE } from './workflows/messages.js';
+import { openRouterTaskQueue, ROTATION_TASK_QUEUE } from '../workflows/messages.js';
 
 export interface RotationWorkerOptions {
   connection: NativeConnection;
@@ -62,11 +62,13 @@ const WORKFLOW_WORKER_TUNING = {
   maxCachedWorkflows: 150,
 } as const;
 
-/** `.ts` under tsx/vitest, `.js` when compiled: the workflow sources are beside this file either way. */
+/** `.ts` under tsx/vitest, `.js` when compiled: the workflow sources are in the folder beside this one either way. */
 const SOURCE_EXTENSION = extname(fileURLToPath(import.meta.url));
 
 /** Where the workflow sources are. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${SOURCE_EXTENSION}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${SOURCE_EXTENSION}`, import.meta.url),
+);
 
 /**
  * The modules the workflows import that build zod schemas (the workflows take only plain functions
@@ -79,7 +81,7 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${SOURCE_E
  * import that is missing here fails every workflow at its start ("object is not extensible").
  */
 export const WORKFLOW_PRELOAD_MODULES = ['config/schema', 'events/event-types', 'events/sink-schemas'].map(
-  (module) => fileURLToPath(new URL(`./${module}${SOURCE_EXTENSION}`, import.meta.url)),
+  (module) => fileURLToPath(new URL(`../${module}${SOURCE_EXTENSION}`, import.meta.url)),
 );
 
 export interface RotationWorkers {

@@ -4,7 +4,7 @@
  *
  * Environment:
  * - Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and
- *   profiles, as every Temporal tool reads them. @default DEFAULT_TEMPORAL_ADDRESS (src/temporal-connection.ts)
+ *   profiles, as every Temporal tool reads them. @default DEFAULT_TEMPORAL_ADDRESS (src/temporal/connection.ts)
  * - KEY_ROTATOR_CONNECT_TIMEOUT: how long to wait for Temporal at start-up, e.g. 5m. @default 60s
  * - KEY_ROTATOR_CODEC_KEY / KEY_ROTATOR_CODEC_KEY_FILE: payload codec keyring (required, except
  *   for the local dev keyring, see src/codec/keyring.ts).
@@ -16,7 +16,7 @@
  * - KEY_ROTATOR_METRICS_ADDRESS: host:port for Prometheus metrics, e.g. 0.0.0.0:9464.
  * - KEY_ROTATOR_POLICY: the worker policy file (what rotations may do with this worker's
  *   credentials, see src/policy/); `--policy` wins over it. @default the default policy
- * - Worker Versioning (see src/worker-deployment.ts and docs/operations.md):
+ * - Worker Versioning (see src/worker/worker-deployment.ts and docs/operations.md):
  *   KEY_ROTATOR_WORKER_VERSIONING (`false` = an unversioned worker) @default true;
  *   KEY_ROTATOR_DEPLOYMENT_NAME @default "key-rotator";
  *   KEY_ROTATOR_BUILD_ID @default `<package.json version>-<sha256 of the workflow bundle>`;
@@ -27,20 +27,20 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '@temporalio/worker';
-import { createDefaultDependencies } from './activities/default-dependencies.js';
-import { loadKeyring } from './codec/keyring.js';
-import { createRotatorDataConverter } from './codec/data-converter.js';
-import { SecretSealer } from './codec/secret-sealer.js';
-import { ConfigError } from './errors.js';
-import { describeWorkerPolicy, loadWorkerPolicy } from './policy/load-worker-policy.js';
-import { createRotationWorkers, type RotationWorkerOptions } from './rotation-worker.js';
-import { runUntilSignal } from './run-until-signal.js';
-import { connectTimeoutFrom, connectWorker, temporalSettings } from './temporal-connection.js';
+import { createDefaultDependencies } from '../activities/default-dependencies.js';
+import { loadKeyring } from '../codec/keyring.js';
+import { createRotatorDataConverter } from '../codec/data-converter.js';
+import { SecretSealer } from '../codec/secret-sealer.js';
+import { ConfigError } from '../errors/rotator-errors.js';
+import { describeWorkerPolicy, loadWorkerPolicy } from '../policy/load-worker-policy.js';
+import { createRotationWorkers, type RotationWorkerOptions } from './rotation-workers.js';
+import { runUntilSignal } from '../process/run-until-signal.js';
+import { connectTimeoutFrom, connectWorker, temporalSettings } from '../temporal/connection.js';
 import { DEFAULT_DEPLOYMENT_NAME } from './worker-deployment.js';
-import { ROTATION_TASK_QUEUE } from './workflows/messages.js';
+import { ROTATION_TASK_QUEUE } from '../workflows/messages.js';
 
 export interface RunWorkerOptions {
-  /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM of this process (src/run-until-signal.ts) */
+  /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM of this process (src/process/run-until-signal.ts) */
   signal?: AbortSignal;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
@@ -69,7 +69,7 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 
 /** The version in package.json: it prefixes the derived build id. */
 async function packageVersion(): Promise<string> {
-  const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
   const version: unknown = (JSON.parse(text) as { version?: unknown }).version;
   return typeof version === 'string' ? version : '0.0.0';
 }
@@ -88,13 +88,13 @@ async function versioningFrom(env: NodeJS.ProcessEnv): Promise<RotationWorkerOpt
 
 /**
  * The prebuilt workflow bundle: KEY_ROTATOR_WORKFLOW_BUNDLE, else the one `npm run build` writes
- * beside the compiled worker (dist/workflow-bundle.js; bin/key-rotator.js runs dist/ only while it
- * is current). From the sources, the workflows are bundled at start-up (about 1.3 s and 100 MB more).
+ * at the top of the compiled product (dist/workflow-bundle.js, beside this file's folder;
+ * bin/key-rotator.js runs dist/ only while it is current). From the sources, the workflows are bundled at start-up (about 1.3 s and 100 MB more).
  */
 function workflowBundleFrom(env: NodeJS.ProcessEnv): Pick<RotationWorkerOptions, 'workflowBundle'> {
   if (env.KEY_ROTATOR_WORKFLOW_BUNDLE)
     return { workflowBundle: { codePath: env.KEY_ROTATOR_WORKFLOW_BUNDLE } };
-  const beside = new URL('./workflow-bundle.js', import.meta.url);
+  const beside = new URL('../workflow-bundle.js', import.meta.url);
   const compiled = import.meta.url.endsWith('.js');
   return compiled && existsSync(beside) ? { workflowBundle: { codePath: fileURLToPath(beside) } } : {};
 }

@@ -4,9 +4,9 @@
  * Kubernetes secrets). One rule for all of them, so they cannot drift apart.
  */
 import { readFileSync } from 'node:fs';
-import { errnoCode } from '../errno.js';
-import { ConfigError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError } from '../errors/rotator-errors.js';
+import { registerSecret } from '../errors/redact.js';
 
 export interface EnvOrFileValue {
   /** The value, trimmed; registered for redaction. */
@@ -20,7 +20,7 @@ export interface EnvOrFileValue {
  *
  * - The variable wins over the file; both are trimmed, and an empty one counts as not set.
  * - A file that cannot be read is a ConfigError naming the variable and the file (never a value).
- * - Every value found is registered for redaction (src/redact.ts) before it is returned.
+ * - Every value found is registered for redaction (src/errors/redact.ts) before it is returned.
  *
  * @param what what the value is, for the error message, e.g. "the payload codec keyring".
  * @returns undefined when neither is set (or both are empty): the caller says what is missing.

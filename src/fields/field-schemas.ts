@@ -6,9 +6,9 @@
  * No Node built-ins: the workflow imports the config schema.
  */
 import { z } from 'zod';
-import { workerOwnVariableProblem } from '../policy/env-name-rules.js';
-import { pathProblem } from '../policy/path-rules.js';
-import { serviceUrlProblem } from '../policy/url-rules.js';
+import { workerOwnVariableProblem } from './env-name-rules.js';
+import { pathProblem } from './path-rules.js';
+import { serviceUrlProblem } from './url-rules.js';
 import { DURATION_PATTERN, tryParseDuration } from './duration.js';
 
 /** A variable name: letters, digits and `_`, no leading digit. */

@@ -5,8 +5,8 @@
  */
 import { Client, type DataConverter } from '@temporalio/client';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
-import { rotationScheduleId } from './workflows/messages.js';
-import { ROTATION_COUNTERS } from './workflows/rotation-metrics.js';
+import { rotationScheduleId } from '../workflows/messages.js';
+import { ROTATION_COUNTERS } from '../workflows/rotation-metrics.js';
 
 export interface CountersAtStartOptions {
   connection: NativeConnection;

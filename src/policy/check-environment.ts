@@ -7,10 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { checkRotationAgainstPolicy } from '../policy/check-rotation.js';
-import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
-import type { ConfigIssue } from './config-file-error.js';
-import type { RotationsConfig, SecretRef } from './schema.js';
+import { checkRotationAgainstPolicy } from './check-rotation.js';
+import type { WorkerPolicy } from './worker-policy-schema.js';
+import type { ConfigIssue } from '../config-files/config-file-error.js';
+import type { RotationsConfig, SecretRef } from '../config/schema.js';
 
 export interface CheckEnvironmentOptions {
   /** Folder that relative `file` references resolve from. @default process.cwd() */

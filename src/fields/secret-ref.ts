@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../errno.js';
-import { ConfigError, PolicyViolationError } from '../errors.js';
-import { registerSecret } from '../redact.js';
-import type { SecretRef } from './schema.js';
+import { errnoCode } from '../errors/errno.js';
+import { ConfigError, PolicyViolationError } from '../errors/rotator-errors.js';
+import { registerSecret } from '../errors/redact.js';
+import type { SecretRef } from './field-schemas.js';
 
 export interface SecretRefDeps {
   /** Environment to read `env` references from. @default process.env */
