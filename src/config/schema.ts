@@ -8,17 +8,8 @@
 import { z } from 'zod';
 import { notificationsSchema } from '../events/sink-schemas.js';
 import { hasNulByte } from '../fields/path-rules.js';
-import { destinationSchemas, isWriteOnlyDestination } from '../stores/destination-schemas.js';
+import { destinationSchema, isWriteOnlyDestination } from '../stores/destination-schemas.js';
 import { durationString, envVarName, serviceUrl } from '../fields/field-schemas.js';
-
-export {
-  durationString,
-  envVarName,
-  normalisedPath,
-  secretRef,
-  serviceUrl,
-  type SecretRef,
-} from '../fields/field-schemas.js';
 
 /** A rotation's name: also the schedule id, workflow id and key-name suffix built from it. */
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -110,9 +101,6 @@ export const verifySchema = z
   })
   .strict();
 
-/** One destination: its `type` picks the schema, listed per destination in src/stores/destination-schemas.ts. */
-export const destinationSchema = z.discriminatedUnion('type', destinationSchemas);
-
 export const rotationSchema = z
   .object({
     /** Unique slug naming this managed key (lowercase letters, digits, dashes). */
@@ -123,7 +111,10 @@ export const rotationSchema = z
     /** How long both keys stay live before the old one is deleted. @default "24h" */
     gracePeriod: durationString.default('24h'),
     verify: verifySchema.default(verifySchema.parse({})),
-    /** Written in this order; a failure rolls back the ones already written. */
+    /**
+     * Written in this order; a failure rolls back the ones already written. Each one's `type`
+     * picks its schema (src/stores/destination-schemas.ts).
+     */
     destinations: z.array(destinationSchema).min(1, 'at least one destination is required'),
     /**
      * Where this rotation's lifecycle events go (webhook, slack, log; see docs/events.md). Omitted
@@ -193,9 +184,4 @@ export const configSchema = z
 
 export type RotationsConfig = z.infer<typeof configSchema>;
 export type RotationConfig = z.infer<typeof rotationSchema>;
-export type DestinationConfig = z.infer<typeof destinationSchema>;
-export type { AwsDestinationConfig } from '../stores/aws-secrets-manager/schema.js';
-export type { FileDestinationConfig } from '../stores/file/schema.js';
-export type { InfisicalDestinationConfig } from '../stores/infisical/schema.js';
-export type { VaultDestinationConfig } from '../stores/vault/schema.js';
 export type OpenRouterKeyConfig = z.infer<typeof openRouterKeySchema>;

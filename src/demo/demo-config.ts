@@ -7,7 +7,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { parseConfig } from '../config/load-config.js';
-import type { FileDestinationConfig, RotationConfig } from '../config/schema.js';
+import type { RotationConfig } from '../config/schema.js';
+import type { FileDestinationConfig } from '../stores/file/schema.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 
 export interface DemoConfigOptions {

@@ -3,7 +3,7 @@
  * user would in OpenRouter's web UI, and written into the app's file. The first rotation finds it
  * there, confirms it at OpenRouter by hash and label, and replaces it.
  */
-import type { FileDestinationConfig } from '../config/schema.js';
+import type { FileDestinationConfig } from '../stores/file/schema.js';
 import type { RunningEmulator } from '../emulator/server.js';
 import { labelOfKey } from '../errors/redact.js';
 import { FileSecretStore } from '../stores/file/index.js';

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { checkRotationAgainstPolicy } from './check-rotation.js';
 import type { WorkerPolicy } from './worker-policy-schema.js';
 import type { ConfigIssue } from '../config-files/config-file-error.js';
-import type { RotationsConfig, SecretRef } from '../config/schema.js';
+import type { RotationsConfig } from '../config/schema.js';
+import type { SecretRef } from '../fields/field-schemas.js';
 
 export interface CheckEnvironmentOptions {
   /** Folder that relative `file` references resolve from. @default process.cwd() */

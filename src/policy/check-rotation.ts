@@ -4,7 +4,9 @@
  * refuses, each naming the config field and the rule; values of credentials are never read.
  */
 import path from 'node:path';
-import type { DestinationConfig, RotationConfig, SecretRef } from '../config/schema.js';
+import type { RotationConfig } from '../config/schema.js';
+import type { SecretRef } from '../fields/field-schemas.js';
+import type { DestinationConfig } from '../stores/destination-schemas.js';
 import type { NotificationSink } from '../events/sink-schemas.js';
 import { PolicyViolationError } from '../errors/rotator-errors.js';
 import { findDestination } from '../stores/registry.js';

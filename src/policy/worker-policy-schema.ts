@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { rule } from '../fields/field-schemas.js';
+import type { DestinationOriginList } from '../stores/destination.js';
 import { DEFAULT_GITHUB_API_URL } from '../stores/github-actions-secret/schema.js';
 import { DEFAULT_VERCEL_API_URL } from '../stores/vercel-env/schema.js';
 import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from '../fields/env-name-rules.js';
@@ -160,6 +161,15 @@ export const workerPolicySchema = z
 
 /** The rules a worker enforces, with every default filled in and every URL in compared form. */
 export type WorkerPolicyRules = z.output<typeof workerPolicySchema>;
+
+type OriginLists = Exclude<keyof WorkerPolicyRules['destinations'], 'fileRoots'>;
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MustHold<T extends true> = T;
+/**
+ * Fails to compile unless `destinations` holds exactly the origin lists the destinations' policy
+ * hooks name (DestinationOriginList in src/stores/destination.ts): add a new list in both places.
+ */
+export type OriginListsMatchDestinations = MustHold<SameNames<OriginLists, DestinationOriginList>>;
 
 export interface WorkerPolicy extends WorkerPolicyRules {
   /** How messages name the policy, e.g. "the worker policy /etc/key-rotator/policy.yaml". */

@@ -3,7 +3,7 @@
  * resolved lazily (at the first request), so building a store never fails on a missing variable
  * and a rotated token file is picked up.
  */
-import type { DestinationConfig } from '../config/schema.js';
+import type { DestinationConfig } from './destination-schemas.js';
 import type { SecretRefDeps } from '../fields/secret-ref.js';
 import { destinationOf } from './registry.js';
 import type { SecretStore } from './secret-store.js';

@@ -1,10 +1,10 @@
 /**
- * The config schema of every destination, one line each: src/config/schema.ts builds its
- * `destinations` union from this list. Only schemas here, no stores: this module has no Node
- * built-ins because the workflow imports the config schema. The stores, labels and policy hooks
- * are listed in registry.ts, which the compiler keeps in step with this list.
+ * The config schema of every destination, one line each, and their union: a rotation's
+ * `destinations` (src/config/schema.ts) are a list of these. Only schemas here, no stores: this
+ * module has no Node built-ins because the workflow imports the config schema. The stores, labels
+ * and policy hooks are listed in registry.ts, which the compiler keeps in step with this list.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { awsSecretsManagerDestinationSchema } from './aws-secrets-manager/schema.js';
 import { fileDestinationSchema } from './file/schema.js';
 import {
@@ -26,13 +26,15 @@ export const destinationSchemas = [
   kubernetesSecretDestinationSchema,
 ] as const;
 
-type AnyDestinationConfig = z.infer<(typeof destinationSchemas)[number]>;
+/** One destination: its `type` picks the schema. */
+export const destinationSchema = z.discriminatedUnion('type', destinationSchemas);
+export type DestinationConfig = z.infer<typeof destinationSchema>;
 
 /**
  * Whether a destination cannot hand its value back (README.md, "Write-only destinations"): a
  * rotation needs at least one that can. The stores of these answer `readWriteOnlyState`.
  */
-export function isWriteOnlyDestination(config: AnyDestinationConfig): boolean {
+export function isWriteOnlyDestination(config: DestinationConfig): boolean {
   if (config.type === 'github-actions-secret') return githubActionsSecretIsWriteOnly(config);
   if (config.type === 'vercel-env') return vercelEnvIsWriteOnly(config);
   return false;

@@ -5,11 +5,20 @@
  */
 import type { SecretRefDeps } from '../fields/secret-ref.js';
 import type { SecretRef } from '../fields/field-schemas.js';
-import type { WorkerPolicyRules } from '../policy/worker-policy-schema.js';
 import type { SecretStore } from './secret-store.js';
 
-/** The worker policy's lists of origins a destination may send credentials to. */
-export type DestinationOriginList = Exclude<keyof WorkerPolicyRules['destinations'], 'fileRoots'>;
+/**
+ * The worker policy's lists (under `destinations`) of origins a destination may send credentials
+ * to. The policy schema has a list for each name here and no other (src/policy/worker-policy-schema.ts:
+ * the compiler refuses one without the other); a new destination with a new endpoint adds its name.
+ */
+export type DestinationOriginList =
+  | 'vaultAddresses'
+  | 'infisicalSiteUrls'
+  | 'awsEndpoints'
+  | 'githubApiUrls'
+  | 'vercelApiUrls'
+  | 'kubernetesApiServers';
 
 /** A URL the destination sends credentials to. */
 export interface OutboundUrl {

@@ -3,7 +3,7 @@
  * line here, a line in destination-schemas.ts (the config schema's list) and its test. The type of
  * `destinations` makes the compiler refuse a schema without an entry here, and the reverse.
  */
-import type { DestinationConfig } from '../config/schema.js';
+import type { DestinationConfig } from './destination-schemas.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import type { Destination, LabelContext } from './destination.js';

@@ -11,8 +11,12 @@ import {
   type UpdateSecretVersionStageCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsDestinationConfig } from '../../src/config/schema.js';
-import { DestinationAuthError, DestinationConflictError, DestinationError } from '../../src/errors/rotator-errors.js';
+import type { AwsDestinationConfig } from '../../src/stores/aws-secrets-manager/schema.js';
+import {
+  DestinationAuthError,
+  DestinationConflictError,
+  DestinationError,
+} from '../../src/errors/rotator-errors.js';
 import {
   AwsSecretsManagerStore,
   clientRequestToken,

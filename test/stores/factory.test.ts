@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DestinationConfig } from '../../src/config/schema.js';
+import type { DestinationConfig } from '../../src/stores/destination-schemas.js';
 import { resolveSecretRef } from '../../src/fields/secret-ref.js';
 import { ConfigError } from '../../src/errors/rotator-errors.js';
 import { redact } from '../../src/errors/redact.js';

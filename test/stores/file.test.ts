@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileDestinationConfig } from '../../src/config/schema.js';
+import type { FileDestinationConfig } from '../../src/stores/file/schema.js';
 import { DestinationAuthError, DestinationError } from '../../src/errors/rotator-errors.js';
 import { FileSecretStore, fileVersion } from '../../src/stores/file/index.js';
 import { formatDotenvValue, readDotenvValue, setDotenvValue } from '../../src/stores/dotenv-format.js';

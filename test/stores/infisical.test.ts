@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InfisicalDestinationConfig } from '../../src/config/schema.js';
+import type { InfisicalDestinationConfig } from '../../src/stores/infisical/schema.js';
 import {
   ConfigError,
   DestinationApprovalPendingError,

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { destinationLabel as cliLabel } from '../../src/client/rotations/destination-label.js';
-import { destinationSchema, type DestinationConfig, type RotationConfig } from '../../src/config/schema.js';
+import type { RotationConfig } from '../../src/config/schema.js';
+import { destinationSchema, type DestinationConfig } from '../../src/stores/destination-schemas.js';
 import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../../src/policy/index.js';
 import { createSecretStore, destinationLabel, findDestination } from '../../src/stores/index.js';
 

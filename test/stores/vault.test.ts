@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VaultDestinationConfig } from '../../src/config/schema.js';
+import type { VaultDestinationConfig } from '../../src/stores/vault/schema.js';
 import {
   ConfigError,
   DestinationAuthError,
