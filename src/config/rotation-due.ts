@@ -10,9 +10,9 @@
 import {
   addDays,
   dayNumber,
-  instantsOfWallTime,
   localDateOf,
   parseWallTime,
+  scheduleActionTimes,
   type LocalDate,
 } from '../fields/zoned-time.js';
 
@@ -55,9 +55,11 @@ export function isRotationDue(timing: Omit<RotationTiming, 'rotateAt'> & { rotat
 
 /**
  * The next instant at or after `now` at which a daily schedule at `rotateAt` (local time in
- * `timezone`) will find the rotation due. Like Temporal's calendar specs, a day on which `rotateAt`
- * does not exist (a daylight-saving gap) has no run; on a day that shows `rotateAt` twice the
- * earlier instant is returned.
+ * `timezone`) will find the rotation due: the first time the server's calendar acts on the due day
+ * or later ({@link scheduleActionTimes}). A day on which `rotateAt` does not exist (a daylight-saving
+ * gap) has no run; on the day clocks go back the server may act at the second of two `rotateAt`s
+ * (Berlin, Sydney: 02:30 is the later 02:30) or at both (New York: 01:30 twice; the second finds
+ * the rotation done).
  */
 export function nextRotationTime(timing: RotationTiming): Date {
   const now = toDate(timing.now, 'now');
@@ -67,7 +69,7 @@ export function nextRotationTime(timing: RotationTiming): Date {
   let day = due !== undefined && dayNumber(due) > dayNumber(today) ? due : today;
   // A gap skips at most one day a year; the bound only guards against a broken time zone database.
   for (let attempt = 0; attempt < 8; attempt++, day = addDays(day, 1)) {
-    const next = instantsOfWallTime(day, time, timing.timezone).find((t) => t.getTime() >= now.getTime());
+    const next = scheduleActionTimes(day, time, timing.timezone).find((t) => t.getTime() >= now.getTime());
     if (next) return next;
   }
   throw new Error(`no local time ${timing.rotateAt} found in ${timing.timezone} within a week`);

@@ -100,6 +100,46 @@ export function instantsOfWallTime(date: LocalDate, time: WallTime, timeZone: st
   return [...new Set(instants)].sort((a, b) => a - b).map((ms) => new Date(ms));
 }
 
+/**
+ * The instant Go's `time.Date` gives for a wall time (what Temporal's scheduler uses): the offset in
+ * force at the wall time read as UTC, unless the instant that gives lies outside that offset's
+ * period, then the offset in force at that instant. An ambiguous time resolves to its earlier
+ * occurrence west of UTC and to its later one east of it; a time in a gap to a time beside it.
+ */
+function goTimeDate(wallMs: number, timeZone: string): number {
+  const guessed = zoneOffsetMs(new Date(wallMs), timeZone);
+  const instant = wallMs - guessed;
+  const actual = zoneOffsetMs(new Date(instant), timeZone);
+  return actual === guessed ? instant : wallMs - actual;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * When a Temporal Schedule with a daily calendar spec at `time` in `timeZone` acts on `date`,
+ * earliest first, as the server's calendar code computes it (service/worker/scheduler/calendar.go;
+ * checked against the real server by the year-of-schedules run, scripts/chaos/):
+ * - no time on a day whose `time` a gap skips;
+ * - otherwise the Go resolution of the wall time ({@link goTimeDate}): for a `time` inside the
+ *   hour that is repeated when clocks go back, the earlier one west of UTC (New York), the later
+ *   one east of it (Berlin, Sydney);
+ * - and a second time one hour after it when the next local hour starts two hours later (the
+ *   server walks a repeated hour twice): west of UTC that is the repeated hour's second `time`,
+ *   east of UTC it follows a `time` in the hour *before* the repeated one (01:30 → also 02:30).
+ */
+export function scheduleActionTimes(date: LocalDate, time: WallTime, timeZone: string): Date[] {
+  const wallAt = (hour: number, minute: number) =>
+    Date.UTC(date.year, date.month - 1, date.day, hour, minute);
+  const first = goTimeDate(wallAt(time.hour, time.minute), timeZone);
+  const shownHour = new Date(first + zoneOffsetMs(new Date(first), timeZone)).getUTCHours();
+  if (shownHour !== time.hour) return [];
+  const hourStart = goTimeDate(wallAt(time.hour, 0), timeZone);
+  const nextHourStart = goTimeDate(wallAt(time.hour + 1, 0), timeZone);
+  const times = [new Date(first)];
+  if (nextHourStart - hourStart > HOUR_MS) times.push(new Date(first + HOUR_MS));
+  return times;
+}
+
 /** The dates among the `days` days from `from` on which `time` does not exist in `timeZone`. */
 export function datesWithoutWallTime(
   from: LocalDate,

@@ -8,6 +8,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { nextRotationTime } from '../../src/config/rotation-due.js';
+import { parseWallTime, scheduleActionTimes } from '../../src/fields/zoned-time.js';
 import { rotationSchema } from '../../src/config/schema.js';
 import { rotationScheduleOptions } from '../../src/client/schedules/rotation-schedule.js';
 import { rotationScheduleId } from '../../src/workflows/messages.js';
@@ -96,11 +97,63 @@ describe('a rotation schedule across daylight-saving switches (real server)', ()
     ]);
   });
 
+  it('acts on the night clocks go back exactly when scheduleActionTimes says, a second time included', async () => {
+    for (const [timezone, rotateAt, day, from, to, expected] of [
+      // West of UTC: both 01:30s.
+      [
+        'America/New_York',
+        '01:30',
+        '2027-11-07',
+        '2027-11-07T00:00:00Z',
+        '2027-11-08T00:00:00Z',
+        ['2027-11-07T05:30:00.000Z', '2027-11-07T06:30:00.000Z'],
+      ],
+      // East of UTC: a time in the hour before the repeated one acts again an hour later (02:30 CEST)...
+      [
+        'Europe/Berlin',
+        '01:30',
+        '2027-10-31',
+        '2027-10-30T12:00:00Z',
+        '2027-10-31T12:00:00Z',
+        ['2027-10-30T23:30:00.000Z', '2027-10-31T00:30:00.000Z'],
+      ],
+      // ...and a time inside the repeated hour acts once, at its second occurrence.
+      [
+        'Europe/Berlin',
+        '02:30',
+        '2027-10-31',
+        '2027-10-30T12:00:00Z',
+        '2027-10-31T12:00:00Z',
+        ['2027-10-31T01:30:00.000Z'],
+      ],
+      [
+        'Australia/Sydney',
+        '01:30',
+        '2027-04-04',
+        '2027-04-03T00:00:00Z',
+        '2027-04-04T00:00:00Z',
+        ['2027-04-03T14:30:00.000Z', '2027-04-03T15:30:00.000Z'],
+      ],
+    ] as const) {
+      const name = await createSchedule(timezone, rotateAt);
+      expect(await matchingTimes(name, from, to), `${rotateAt} ${timezone}`).toEqual(expected);
+      const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+      const ours = scheduleActionTimes({ year, month, day: date }, parseWallTime(rotateAt), timezone);
+      expect(
+        ours.map((t) => t.toISOString()),
+        `${rotateAt} ${timezone}`,
+      ).toEqual(expected);
+    }
+  });
+
   it('agrees with nextRotationTime, also for a time that a spring-forward night skips', async () => {
     for (const [timezone, rotateAt, from, to] of [
       ['Europe/Berlin', '03:00', '2027-03-25T12:00:00Z', '2027-04-02T00:00:00Z'],
       ['Europe/Berlin', '02:30', '2027-03-25T12:00:00Z', '2027-04-02T00:00:00Z'],
       ['America/New_York', '03:00', '2027-11-03T12:00:00Z', '2027-11-10T00:00:00Z'],
+      // Inside the hour that is repeated when clocks go back: the server acts once, at the later one.
+      ['Europe/Berlin', '02:30', '2027-10-28T12:00:00Z', '2027-11-03T00:00:00Z'],
+      ['Australia/Sydney', '02:30', '2027-04-01T12:00:00Z', '2027-04-07T00:00:00Z'],
     ] as const) {
       const name = await createSchedule(timezone, rotateAt);
       const server = await matchingTimes(name, from, to);

@@ -132,6 +132,17 @@ describe('nextRotationTime: the first 03:00 local time on or after the due date'
       '2027-11-07T05:30:00.000Z',
     );
   });
+
+  it('takes the later of the two 02:30s on the night Berlin clocks go back, where Temporal acts', () => {
+    // 2027-10-31 shows 02:30 at 00:30Z (summer time) and 01:30Z (winter time); the server's
+    // calendar only acts at the second (found by the year-of-schedules run, scripts/chaos/).
+    expect(next('2027-10-30T00:30:00Z', '2027-10-30T00:31:00Z', 1, BERLIN, '02:30')).toBe(
+      '2027-10-31T01:30:00.000Z',
+    );
+    expect(next('2027-04-02T15:30:00Z', '2027-04-02T15:31:00Z', 1, 'Australia/Sydney', '02:30')).toBe(
+      '2027-04-03T16:30:00.000Z',
+    );
+  });
 });
 
 describe('apply warns about a rotateAt that a spring-forward night skips', () => {
