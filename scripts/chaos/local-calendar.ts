@@ -1,6 +1,6 @@
 /**
  * Local dates and wall-clock instants for the schedule checks, written apart from the product's
- * src/config/zoned-time.ts on purpose: the checks compare the product and the Temporal server with
+ * src/fields/zoned-time.ts on purpose: the checks compare the product and the Temporal server with
  * what a calendar says, and must not share the code they check. Intl only.
  */
 
@@ -65,7 +65,12 @@ export function offsetsOf(timeZone: string, from: Date, to: Date): number[] {
  * a gap, two in an overlap. Candidates are the wall time minus each offset of the zone
  * ({@link offsetsOf} over a span that covers the day), kept when the clock reads it exactly.
  */
-export function instantsShowing(day: string, hhmm: string, timeZone: string, offsets: readonly number[]): Date[] {
+export function instantsShowing(
+  day: string,
+  hhmm: string,
+  timeZone: string,
+  offsets: readonly number[],
+): Date[] {
   const wall = Date.parse(`${day}T${hhmm}:00Z`);
   const found = offsets
     .map((offset) => wall - offset)

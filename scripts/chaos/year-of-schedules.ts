@@ -16,12 +16,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { stringify } from 'yaml';
 import { isRotationDue, nextRotationTime } from '../../src/config/rotation-due.js';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
 import { rotationScheduleId } from '../../src/workflows/messages.js';
 import { keyRotatorCli } from './key-rotator-cli.js';
-import { addDay, daysBetween, instantsShowing, localDay, localTime, offsetsOf, wallClock } from './local-calendar.js';
+import {
+  addDay,
+  daysBetween,
+  instantsShowing,
+  localDay,
+  localTime,
+  offsetsOf,
+  wallClock,
+} from './local-calendar.js';
 import { writeCodecKeyring } from './run-files.js';
 import { seededChoices } from './seeded-choices.js';
 
@@ -65,9 +74,14 @@ export function yearRotations(count: number, seed: number, now: Date): YearRotat
     const kind: YearRotation['kind'] = !switchHours
       ? 'any'
       : (['gap', 'overlap', 'before-overlap', 'any'] as const)[slot]!;
-    const hour = kind === 'any' ? choices.between(0, 23) : switchHours![kind === 'before-overlap' ? 'beforeOverlap' : kind];
+    const hour =
+      kind === 'any'
+        ? choices.between(0, 23)
+        : switchHours![kind === 'before-overlap' ? 'beforeOverlap' : kind];
     const minute = choices.between(0, 3) * 15 + (kind === 'any' ? choices.between(0, 14) : 0);
-    const intervalDays = i < fixedIntervals.length * 2 ? fixedIntervals[i % fixedIntervals.length]! : choices.between(1, 90);
+    // Each zone gets 1, 2, 7, 30 and 90 days; the rest are drawn.
+    const fixed = Math.floor(i / YEAR_ZONES.length);
+    const intervalDays = fixed < fixedIntervals.length ? fixedIntervals[fixed]! : choices.between(1, 90);
     // Somewhere in its current interval, so the first rotations of the year fall on many days.
     const lastRotatedAt = new Date(now.getTime() - choices.between(0, intervalDays * 24 - 1) * 3_600_000);
     return {
@@ -116,12 +130,11 @@ async function matchingTimes(
   start: Date,
   end: Date,
 ): Promise<Date[]> {
-  const seconds = (d: Date) => ({ seconds: Math.floor(d.getTime() / 1000) });
   const answer = await connection.workflowService.listScheduleMatchingTimes({
     namespace,
     scheduleId,
-    startTime: seconds(start),
-    endTime: seconds(end),
+    startTime: msToTs(start.getTime()),
+    endTime: msToTs(end.getTime()),
   });
   return (answer.startTime ?? []).map(
     (t) => new Date(Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6)),
@@ -209,7 +222,9 @@ export function checkYear(
     if (localTime(r, timezone) !== rotateAt)
       violations.push(`rotation at ${wallClock(r, timezone)}, not at ${rotateAt}`);
     if (i > 0 && daysBetween(rotatedDays[i - 1]!, rotatedDays[i]!) < intervalDays)
-      violations.push(`rotations on ${rotatedDays[i - 1]} and ${rotatedDays[i]}: closer than ${intervalDays} days`);
+      violations.push(
+        `rotations on ${rotatedDays[i - 1]} and ${rotatedDays[i]}: closer than ${intervalDays} days`,
+      );
   }
 
   // ── what status shows as the next rotation, before the year and after each rotation ───────
@@ -304,7 +319,7 @@ export async function runYearOfSchedules(options: YearOptions): Promise<YearRepo
     // The year starts now (schedules only match times after their creation).
     const start = new Date(Math.ceil(Date.now() / 60_000) * 60_000);
     const end = new Date(start.getTime() + 365 * DAY_MS);
-    const offsets = new Map(
+    const offsets = new Map<string, number[]>(
       YEAR_ZONES.map((zone) => [
         zone,
         offsetsOf(zone, new Date(start.getTime() - 2 * DAY_MS), new Date(end.getTime() + 2 * DAY_MS)),
@@ -325,7 +340,9 @@ export async function runYearOfSchedules(options: YearOptions): Promise<YearRepo
       const result = checkYear(rotation, wakeUps, start, end, offsets.get(rotation.timezone)!);
       const firstOfYear = wakeUps.slice(0, upcoming.length).map((d) => d.getTime());
       if (upcoming.map((d) => d.getTime()).join() !== firstOfYear.join())
-        result.violations.push("describe's upcoming action times differ from the year's first matching times");
+        result.violations.push(
+          "describe's upcoming action times differ from the year's first matching times",
+        );
       results.push(result);
     }
     const violations = results.reduce((n, r) => n + r.violations.length, 0);
@@ -351,7 +368,7 @@ export function formatYearReport(report: YearReport): string {
       'violations',
     ],
   ];
-  const groups = [...YEAR_ZONES.map((zone) => [zone] as string[]), [...YEAR_ZONES]];
+  const groups: string[][] = [...YEAR_ZONES.map((zone) => [zone]), [...YEAR_ZONES]];
   for (const zones of groups) {
     const rs = report.results.filter((r) => zones.includes(r.rotation.timezone));
     const sum = (f: (r: YearRotationResult) => number) => rs.reduce((n, r) => n + f(r), 0);
@@ -370,16 +387,33 @@ export function formatYearReport(report: YearReport): string {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
-  const out = [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)];
+  const out = [
+    line(rows[0]!),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ];
   out.push('', `year ${report.start.toISOString()} → ${report.end.toISOString()}, seed ${report.seed}`);
   const extra = report.results.flatMap((r) =>
-    r.extraWakeUps.map((e) => `${r.rotation.name} ${r.rotation.timezone} ${r.rotation.rotateAt}: ${e.day} wakes at ${e.times.join(' and ')}`),
+    r.extraWakeUps.map(
+      (e) =>
+        `${r.rotation.name} ${r.rotation.timezone} ${r.rotation.rotateAt}: ${e.day} wakes at ${e.times.join(' and ')}`,
+    ),
   );
-  if (extra.length > 0) out.push('', 'second wake-ups (days clocks go back):', ...extra.slice(0, 30).map((e) => `  ${e}`));
+  if (extra.length > 0)
+    out.push('', 'second wake-ups (days clocks go back):', ...extra.slice(0, 30).map((e) => `  ${e}`));
   const problems = report.results.flatMap((r) =>
-    r.violations.map((v) => `${r.rotation.name} ${r.rotation.timezone} ${r.rotation.rotateAt} every ${r.rotation.intervalDays} d: ${v}`),
+    r.violations.map(
+      (v) =>
+        `${r.rotation.name} ${r.rotation.timezone} ${r.rotation.rotateAt} every ${r.rotation.intervalDays} d: ${v}`,
+    ),
   );
-  if (problems.length > 0) out.push('', `violations (${problems.length}, first 40):`, ...problems.slice(0, 40).map((p) => `  ${p}`));
-  out.push('', report.violations === 0 ? 'result: PASS (0 violations)' : `result: FAIL (${report.violations} violations)`);
+  if (problems.length > 0)
+    out.push('', `violations (${problems.length}, first 40):`, ...problems.slice(0, 40).map((p) => `  ${p}`));
+  out.push(
+    '',
+    report.violations === 0
+      ? 'result: PASS (0 violations)'
+      : `result: FAIL (${report.violations} violations)`,
+  );
   return out.join('\n');
 }
