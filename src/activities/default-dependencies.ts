@@ -8,7 +8,7 @@ import type { SecretSealer } from '../codec/secret-sealer.js';
 import { readEnvOrFile } from '../fields/env-or-file.js';
 import type { RotationConfig } from '../config/schema.js';
 import { ConfigError, PolicyViolationError } from '../errors/rotator-errors.js';
-import { OpenRouterClient } from '../openrouter/client.js';
+import { createOpenRouterClient } from '../openrouter/client.js';
 import { RequestRateLimiter } from '../openrouter/request-rate-limiter.js';
 import {
   assertRotationAllowed,
@@ -73,7 +73,7 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
     openRouter(rotation: RotationConfig) {
       assertRotationAllowed(rotation, policy, { cwd });
       const { baseUrl, managementKeyEnv } = rotation.openrouter;
-      return new OpenRouterClient({
+      return createOpenRouterClient({
         baseUrl,
         managementKey: managementKeyFromEnvironment(managementKeyEnv, env, policy),
         rateLimiter,

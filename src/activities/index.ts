@@ -1,11 +1,14 @@
 /**
- * The activities of a rotation, built from injected dependencies. The worker registers both
- * groups; the workflow imports only their types.
+ * The activities of a rotation, built from injected dependencies. The worker registers every
+ * group (the OpenRouter and carry-over ones on the OpenRouter task queue); the workflow imports
+ * only their types.
  */
+import { createCarryOverActivities } from './carry-over-activities.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { createDestinationActivities } from './destination-activities.js';
 import { withFailureMapping } from './failure-mapping.js';
 import {
+  carryOverActivityInputs,
   destinationActivityInputs,
   openRouterActivityInputs,
   withInputValidation,
@@ -23,6 +26,9 @@ export function createActivities(deps: ActivityDependencies) {
     openRouter: withFailureMapping(
       withInputValidation(createOpenRouterActivities(deps), openRouterActivityInputs, validation),
     ),
+    carryOver: withFailureMapping(
+      withInputValidation(createCarryOverActivities(deps), carryOverActivityInputs, validation),
+    ),
     destinations: withFailureMapping(
       withInputValidation(createDestinationActivities(deps), destinationActivityInputs, validation),
     ),
@@ -33,6 +39,7 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type { ActivityDependencies } from './dependencies.js';
+export type { CarryOverActivities } from './carry-over-activities.js';
 export type { DestinationActivities } from './destination-activities.js';
 export type { NotificationActivities } from './notification-activities.js';
 export type { OpenRouterActivities } from './openrouter-activities.js';

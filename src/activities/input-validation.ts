@@ -12,6 +12,7 @@ import { rotationSchema, type RotationConfig } from '../config/schema.js';
 import { PolicyViolationError } from '../errors/rotator-errors.js';
 import { assertRotationAllowed } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
+import type { CarryOverActivities } from './carry-over-activities.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';
 import type { OpenRouterActivities } from './openrouter-activities.js';
 import { creatorOfKeyName } from '../workflows/key-settings.js';
@@ -104,6 +105,10 @@ export const openRouterActivityInputs = {
       z.object({ requestsSince: z.iso.datetime().optional() }).strict().optional(),
     ]),
   deleteKey: () => z.tuple([keyHash]),
+  listRotatorKeys: () => z.tuple([z.object({ createdBefore: z.iso.datetime() }).strict()]),
+} satisfies ActivityInputSchemas<OpenRouterActivities>;
+
+export const carryOverActivityInputs = {
   readAttachments: () =>
     z.tuple([
       z
@@ -124,8 +129,7 @@ export const openRouterActivityInputs = {
   unassignGuardrail: () => z.tuple([z.object({ guardrailId: attachmentId, keyHash }).strict()]),
   addToAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
   removeFromAllowList: () => z.tuple([z.object({ list: allowListRef, keyHash }).strict()]),
-  listRotatorKeys: () => z.tuple([z.object({ createdBefore: z.iso.datetime() }).strict()]),
-} satisfies ActivityInputSchemas<OpenRouterActivities>;
+} satisfies ActivityInputSchemas<CarryOverActivities>;
 
 export const destinationActivityInputs = {
   readDestinations: () => z.tuple([]),

@@ -124,7 +124,7 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
   const apiWorker = await Worker.create({
     ...common,
     taskQueue: openRouterTaskQueue(taskQueue),
-    activities: activities.openRouter,
+    activities: { ...activities.openRouter, ...activities.carryOver },
     maxTaskQueueActivitiesPerSecond: options.openRouterRequestsPerSecond ?? 5,
   });
   const workers = [rotationWorker, apiWorker];

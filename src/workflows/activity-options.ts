@@ -5,7 +5,11 @@
  * src/activities/failure-mapping.ts), so no list of type names is kept here.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { DestinationActivities, OpenRouterActivities } from '../activities/index.js';
+import type {
+  CarryOverActivities,
+  DestinationActivities,
+  OpenRouterActivities,
+} from '../activities/index.js';
 import { openRouterTaskQueue } from './messages.js';
 
 /** Activities heartbeat every 5 s (see failure-mapping.ts): a dead worker is noticed in 20 s. */
@@ -46,9 +50,11 @@ export function rotationActivities(rotationTaskQueue: string) {
   const apiQueue = openRouterTaskQueue(rotationTaskQueue);
   return {
     openRouter: proxyActivities<OpenRouterActivities>({ ...bounded, taskQueue: apiQueue }),
+    carryOver: proxyActivities<CarryOverActivities>({ ...bounded, taskQueue: apiQueue }),
     destinations: proxyActivities<DestinationActivities>(bounded),
     verifier: proxyActivities<OpenRouterActivities>({ ...verifying, taskQueue: apiQueue }),
     persistentOpenRouter: proxyActivities<OpenRouterActivities>({ ...persistent, taskQueue: apiQueue }),
+    persistentCarryOver: proxyActivities<CarryOverActivities>({ ...persistent, taskQueue: apiQueue }),
     persistentDestinations: proxyActivities<DestinationActivities>(persistent),
   };
 }

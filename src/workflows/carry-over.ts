@@ -5,15 +5,11 @@
  * destination hands it out (each change with its undo in the saga), and the old hash is taken off
  * the allow-lists once the old key is deleted.
  */
-import type { CarryOverPlan, CreatedKeyInfo, KeyInfo } from '../activities/activity-types.js';
+import type { AllowListRef, CarryOverPlan, CreatedKeyInfo, KeyInfo } from '../activities/activity-types.js';
 import type { CreateKeyInput } from '../activities/openrouter-activities.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';
-import {
-  removeNewKeyFromAllowList,
-  unassignGuardrailFromNewKey,
-  type Compensations,
-} from './compensations.js';
+import type { Compensation, Compensations } from './compensations.js';
 import { reasonOf } from './rotation-failures.js';
 import type { RotationState } from './rotation-state.js';
 
@@ -27,10 +23,10 @@ export const CARRY_OVER_PATCH = 'carry-over-attachments';
 export async function planCarryOver(
   rotation: RotationConfig,
   oldKey: KeyInfo | undefined,
-  { openRouter }: RotationActivities,
+  { carryOver }: RotationActivities,
   state: RotationState,
 ): Promise<CarryOverPlan> {
-  const plan = await openRouter.readAttachments(rotation, {
+  const plan = await carryOver.readAttachments(rotation, {
     oldKey: oldKey
       ? {
           hash: oldKey.hash,
@@ -72,14 +68,14 @@ export async function carryOverToNewKey(
   activities: RotationActivities,
   saga: Compensations,
 ): Promise<void> {
-  const { openRouter } = activities;
+  const { carryOver } = activities;
   if (plan.guardrail) {
     saga.add(unassignGuardrailFromNewKey(rotation, plan.guardrail, newKey, activities));
-    await openRouter.assignGuardrail(rotation, { guardrailId: plan.guardrail.id, keyHash: newKey.hash });
+    await carryOver.assignGuardrail(rotation, { guardrailId: plan.guardrail.id, keyHash: newKey.hash });
   }
   for (const list of plan.allowLists) {
     saga.add(removeNewKeyFromAllowList(rotation, list, newKey, activities));
-    await openRouter.addToAllowList(rotation, { list, keyHash: newKey.hash });
+    await carryOver.addToAllowList(rotation, { list, keyHash: newKey.hash });
   }
 }
 
@@ -91,12 +87,12 @@ export async function releaseOldKey(
   rotation: RotationConfig,
   plan: CarryOverPlan,
   oldKey: KeyInfo,
-  { openRouter }: RotationActivities,
+  { carryOver }: RotationActivities,
   state: RotationState,
 ): Promise<void> {
   for (const list of plan.allowLists) {
     try {
-      const { kept } = await openRouter.removeFromAllowList(rotation, { list, keyHash: oldKey.hash });
+      const { kept } = await carryOver.removeFromAllowList(rotation, { list, keyHash: oldKey.hash });
       if (kept) state.warn(`the deleted old key ${oldKey.label} stays on ${list.name}: ${kept}`);
     } catch (err) {
       state.warn(
@@ -104,4 +100,44 @@ export async function releaseOldKey(
       );
     }
   }
+}
+
+/** Undoes the guardrail carry-over: the new key leaves the guardrail again. */
+export function unassignGuardrailFromNewKey(
+  rotation: RotationConfig,
+  guardrail: NonNullable<CarryOverPlan['guardrail']>,
+  newKey: CreatedKeyInfo,
+  { persistentCarryOver }: RotationActivities,
+): Compensation {
+  return {
+    kind: 'unassign-guardrail',
+    what: `unassign guardrail "${guardrail.name}" from new key ${newKey.label}`,
+    async undo() {
+      await persistentCarryOver.unassignGuardrail(rotation, {
+        guardrailId: guardrail.id,
+        keyHash: newKey.hash,
+      });
+      return { done: `the new key was taken off guardrail "${guardrail.name}"` };
+    },
+  };
+}
+
+/** Undoes an allow-list carry-over: the new key's hash comes off the list again. */
+export function removeNewKeyFromAllowList(
+  rotation: RotationConfig,
+  list: AllowListRef,
+  newKey: CreatedKeyInfo,
+  { persistentCarryOver }: RotationActivities,
+): Compensation {
+  return {
+    kind: 'remove-from-allow-list',
+    what: `remove new key ${newKey.label} from ${list.name}`,
+    async undo() {
+      const { kept } = await persistentCarryOver.removeFromAllowList(rotation, {
+        list,
+        keyHash: newKey.hash,
+      });
+      return kept ? { kept } : { done: `the new key was removed from ${list.name}` };
+    },
+  };
 }

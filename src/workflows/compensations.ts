@@ -4,7 +4,7 @@
  * outage must not leave a half-done rotation behind.
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { AllowListRef, CarryOverPlan, CreatedKeyInfo } from '../activities/activity-types.js';
+import type { CreatedKeyInfo } from '../activities/activity-types.js';
 import type { DeleteKeysOfRunInput } from '../activities/openrouter-activities.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
@@ -90,46 +90,6 @@ export function deleteKeysOfRun(
         ...(keepHash ? { keepHash } : {}),
       });
       return described(deleted);
-    },
-  };
-}
-
-/** Undoes the guardrail carry-over: the new key leaves the guardrail again. */
-export function unassignGuardrailFromNewKey(
-  rotation: RotationConfig,
-  guardrail: NonNullable<CarryOverPlan['guardrail']>,
-  newKey: CreatedKeyInfo,
-  { persistentOpenRouter }: RotationActivities,
-): Compensation {
-  return {
-    kind: 'unassign-guardrail',
-    what: `unassign guardrail "${guardrail.name}" from new key ${newKey.label}`,
-    async undo() {
-      await persistentOpenRouter.unassignGuardrail(rotation, {
-        guardrailId: guardrail.id,
-        keyHash: newKey.hash,
-      });
-      return { done: `the new key was taken off guardrail "${guardrail.name}"` };
-    },
-  };
-}
-
-/** Undoes an allow-list carry-over: the new key's hash comes off the list again. */
-export function removeNewKeyFromAllowList(
-  rotation: RotationConfig,
-  list: AllowListRef,
-  newKey: CreatedKeyInfo,
-  { persistentOpenRouter }: RotationActivities,
-): Compensation {
-  return {
-    kind: 'remove-from-allow-list',
-    what: `remove new key ${newKey.label} from ${list.name}`,
-    async undo() {
-      const { kept } = await persistentOpenRouter.removeFromAllowList(rotation, {
-        list,
-        keyHash: newKey.hash,
-      });
-      return kept ? { kept } : { done: `the new key was removed from ${list.name}` };
     },
   };
 }

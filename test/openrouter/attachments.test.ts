@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { OpenRouterClient } from '../../src/openrouter/client.js';
+import { createOpenRouterClient, type OpenRouterClient } from '../../src/openrouter/client.js';
 import {
   OpenRouterBadRequestError,
   OpenRouterNotFoundError,
@@ -18,7 +18,7 @@ let client: OpenRouterClient;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  client = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
+  client = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
 });
 
 afterAll(async () => {
@@ -176,7 +176,7 @@ describe('request counts from the analytics API', () => {
   });
 
   it('rows without the metric are an unexpected body', async () => {
-    const broken = new OpenRouterClient({
+    const broken = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async () =>

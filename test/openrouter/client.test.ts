@@ -5,7 +5,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { OpenRouterClient } from '../../src/openrouter/client.js';
+import { createOpenRouterClient, type OpenRouterClient } from '../../src/openrouter/client.js';
 import {
   OpenRouterAuthError,
   OpenRouterBadRequestError,
@@ -28,7 +28,7 @@ let client: OpenRouterClient;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  client = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
+  client = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
 });
 
 afterAll(async () => {
@@ -64,7 +64,7 @@ describe('key management calls', () => {
 
   it('sends the create body in snake_case with expires_at in seconds and Z', async () => {
     const bodies: unknown[] = [];
-    const recording = new OpenRouterClient({
+    const recording = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: emulator.managementKey,
       fetch: async (input, init) => {
@@ -188,7 +188,7 @@ describe('failures become typed errors', () => {
   });
 
   it('401 for a wrong management key is OpenRouterAuthError, not retryable', async () => {
-    const wrong = new OpenRouterClient({
+    const wrong = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: `sk-or-v1-${'ab'.repeat(32)}`,
     });
@@ -201,7 +201,7 @@ describe('failures become typed errors', () => {
 
   it('403 when a normal key is used as management key', async () => {
     const { key } = emulator.seedKey({ name: 'normal' });
-    const normal = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: key });
+    const normal = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: key });
 
     const err = await failureOf(() => normal.createKey({ name: 'nope' }));
 
@@ -260,7 +260,10 @@ describe('failures become typed errors', () => {
 
   it('a stopped server is a retryable OpenRouterNetworkError', async () => {
     const gone = await startEmulator();
-    const goneClient = new OpenRouterClient({ baseUrl: gone.apiBaseUrl, managementKey: gone.managementKey });
+    const goneClient = createOpenRouterClient({
+      baseUrl: gone.apiBaseUrl,
+      managementKey: gone.managementKey,
+    });
     await gone.stop();
 
     const err = await failureOf(() => goneClient.listKeys());
@@ -272,7 +275,7 @@ describe('failures become typed errors', () => {
 
   it('a slow answer ends in a timed-out OpenRouterNetworkError', async () => {
     emulator.setFaults({ latencyMs: 2_000 });
-    const impatient = new OpenRouterClient({
+    const impatient = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: emulator.managementKey,
       timeoutMs: 100,
@@ -311,7 +314,7 @@ describe('failures become typed errors', () => {
   it('a create response that fails validation still surfaces the key and its hash', async () => {
     const key = `sk-or-v1-${'c'.repeat(64)}`;
     const hash = hashOfKey(key);
-    const odd = new OpenRouterClient({
+    const odd = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async () =>
@@ -330,7 +333,7 @@ describe('failures become typed errors', () => {
     /** A client that also hands the test every create answer's `key`, as OpenRouter sent it. */
     function clientSeeingCreatedKeys(): { client: OpenRouterClient; createdKeys: string[] } {
       const createdKeys: string[] = [];
-      const seeing = new OpenRouterClient({
+      const seeing = createOpenRouterClient({
         baseUrl: emulator.apiBaseUrl,
         managementKey: emulator.managementKey,
         fetch: async (input, init) => {
@@ -397,7 +400,7 @@ describe('failures become typed errors', () => {
   });
 
   it('an HTML error page from a proxy is still classified by status', async () => {
-    const proxied = new OpenRouterClient({
+    const proxied = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async () =>
@@ -412,7 +415,7 @@ describe('failures become typed errors', () => {
 
   it('a redirect is not followed: the bearer never goes elsewhere', async () => {
     const targets: string[] = [];
-    const redirected = new OpenRouterClient({
+    const redirected = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async (input) => {
@@ -432,7 +435,7 @@ describe('failures become typed errors', () => {
   });
 
   it('a 200 with an unexpected body is OpenRouterResponseError', async () => {
-    const broken = new OpenRouterClient({
+    const broken = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async () => new Response(JSON.stringify({ data: { hash: 'h' } }), { status: 200 }),

@@ -4,7 +4,7 @@
  * however many calls are made at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OpenRouterClient } from '../../src/openrouter/client.js';
+import { createOpenRouterClient } from '../../src/openrouter/client.js';
 import { RequestRateLimiter } from '../../src/openrouter/request-rate-limiter.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 
@@ -35,13 +35,12 @@ describe('OpenRouter request rate limit', () => {
   it('two clients sharing a limiter of 4/s never send more than 4 requests in any second', async () => {
     emulator.reset();
     const limiter = new RequestRateLimiter(4);
-    const clients = [1, 2].map(
-      () =>
-        new OpenRouterClient({
-          baseUrl: emulator.apiBaseUrl,
-          managementKey: emulator.managementKey,
-          rateLimiter: limiter,
-        }),
+    const clients = [1, 2].map(() =>
+      createOpenRouterClient({
+        baseUrl: emulator.apiBaseUrl,
+        managementKey: emulator.managementKey,
+        rateLimiter: limiter,
+      }),
     );
     const calls = Array.from({ length: 14 }, (_, i) => clients[i % 2]!.currentKey());
     await Promise.all(calls);
@@ -51,7 +50,7 @@ describe('OpenRouter request rate limit', () => {
 
   it('without a limiter the same burst arrives at once (the test can see a burst)', async () => {
     emulator.reset();
-    const client = new OpenRouterClient({
+    const client = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: emulator.managementKey,
     });
@@ -62,7 +61,7 @@ describe('OpenRouter request rate limit', () => {
   it('a call cancelled while it waits for its turn fails with the reason and sends nothing', async () => {
     emulator.reset();
     const limiter = new RequestRateLimiter(1);
-    const client = new OpenRouterClient({
+    const client = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: emulator.managementKey,
       rateLimiter: limiter,

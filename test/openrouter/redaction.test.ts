@@ -5,7 +5,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { OpenRouterClient } from '../../src/openrouter/client.js';
+import { createOpenRouterClient, type OpenRouterClient } from '../../src/openrouter/client.js';
 import { OpenRouterError } from '../../src/openrouter/errors.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 
@@ -14,7 +14,7 @@ let client: OpenRouterClient;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  client = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
+  client = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: emulator.managementKey });
 });
 
 afterAll(async () => {
@@ -46,21 +46,21 @@ function expectNoSecret(err: Error, secrets: string[]): void {
 describe('errors never contain a key', () => {
   it('a rejected management key that looks like an OpenRouter key', async () => {
     const wrongKey = `sk-or-v1-${'9'.repeat(64)}`;
-    const wrong = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: wrongKey });
+    const wrong = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: wrongKey });
 
     expectNoSecret(await failureOf(() => wrong.listKeys()), [wrongKey, emulator.managementKey]);
   });
 
   it('a rejected management key of any other form', async () => {
     const oddKey = 'management-token-7f3a9c1e';
-    const wrong = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: oddKey });
+    const wrong = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: oddKey });
 
     expectNoSecret(await failureOf(() => wrong.createKey({ name: 'x' })), [oddKey]);
   });
 
   it('a normal key used for management, and a deleted key asked about', async () => {
     const { key, hash } = emulator.seedKey({ name: 'normal' });
-    const normal = new OpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: key });
+    const normal = createOpenRouterClient({ baseUrl: emulator.apiBaseUrl, managementKey: key });
     expectNoSecret(await failureOf(() => normal.getKey(hash)), [key]);
 
     await client.deleteKey(hash);
@@ -69,12 +69,15 @@ describe('errors never contain a key', () => {
 
   it('network failures and timeouts', async () => {
     const gone = await startEmulator();
-    const goneClient = new OpenRouterClient({ baseUrl: gone.apiBaseUrl, managementKey: gone.managementKey });
+    const goneClient = createOpenRouterClient({
+      baseUrl: gone.apiBaseUrl,
+      managementKey: gone.managementKey,
+    });
     await gone.stop();
     expectNoSecret(await failureOf(() => goneClient.listKeys()), [gone.managementKey]);
 
     emulator.setFaults({ latencyMs: 1_000 });
-    const impatient = new OpenRouterClient({
+    const impatient = createOpenRouterClient({
       baseUrl: emulator.apiBaseUrl,
       managementKey: emulator.managementKey,
       timeoutMs: 50,
@@ -88,7 +91,7 @@ describe('errors never contain a key', () => {
     expectNoSecret(await failureOf(() => client.createKey({ name: 'dropped' })), [emulator.managementKey]);
 
     const createdKey = `sk-or-v1-${'d'.repeat(64)}`;
-    const odd = new OpenRouterClient({
+    const odd = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: emulator.managementKey,
       fetch: async () =>
@@ -103,7 +106,7 @@ describe('errors never contain a key', () => {
 
   it('an error body that echoes the key back', async () => {
     const echoedKey = `sk-or-v1-${'e'.repeat(64)}`;
-    const echoing = new OpenRouterClient({
+    const echoing = createOpenRouterClient({
       baseUrl: 'http://openrouter.test/api/v1',
       managementKey: echoedKey,
       fetch: async () =>
