@@ -17,6 +17,16 @@ import { createRotationHarness, workflowBundle } from '../support/rotation-harne
 
 const fixture = fileURLToPath(new URL('../fixtures/rotation-history.json', import.meta.url));
 const recording = process.env.RECORD_REPLAY_FIXTURE === '1';
+/**
+ * A rotation that carried a guardrail and two allow-list places over, recorded with the workflow
+ * of commit 7ffdd34 (before `openrouter.carryOver` and the shared attachment index): runs in
+ * flight when a worker with later code takes over must go on with the same commands.
+ * Re-record: RECORD_CARRY_OVER_FIXTURE=1 npx vitest run test/rotation/replay.test.ts.
+ */
+const carryOverFixture = fileURLToPath(
+  new URL('../fixtures/rotation-history-carry-over.json', import.meta.url),
+);
+const recordingCarryOver = process.env.RECORD_CARRY_OVER_FIXTURE === '1';
 
 describe('rotation workflow determinism', () => {
   it.runIf(recording)('records a full rotation history as a fixture', async () => {
@@ -42,6 +52,37 @@ describe('rotation workflow determinism', () => {
     } finally {
       await h.close();
     }
+  });
+
+  it.runIf(recordingCarryOver)('records a rotation that carries attachments over as a fixture', async () => {
+    const h = await createRotationHarness({ encrypt: false });
+    try {
+      const old = await h.adoptKey(['carried.env']);
+      const { account } = h.emulator;
+      const guardrail = account.addGuardrail({ name: 'recorded' });
+      account.assignGuardrail(guardrail.id, [old.hash]);
+      account.addByokKey({ provider: 'openai', allowedApiKeyHashes: [old.hash] });
+      account.addObservabilityDestination({ url: 'https://hooks.test/recorded', apiKeyHashes: [old.hash] });
+      const rotation = h.rotation('carried', { gracePeriod: '1s' }, ['carried.env']);
+      const worker = await h.worker();
+      const history = await worker.runUntil(async () => {
+        const handle = await h.startRotation(rotation);
+        expect(await handle.result()).toMatchObject({ outcome: 'succeeded' });
+        return handle.fetchHistory();
+      });
+      const json = historyToJSON(history);
+      expect(json).not.toMatch(/sk-or-v1-[0-9a-f]{20}/);
+      expect(json).toMatch(/assignGuardrail/);
+      await writeFile(carryOverFixture, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('replays a recorded rotation that carried attachments over with the current workflow code', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(carryOverFixture, 'utf8')));
+    expect(history.events?.length).toBeGreaterThan(40);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'carry-over-fixture');
   });
 
   it('replays the recorded history with the current workflow code', async () => {
