@@ -25,6 +25,7 @@ const LAYERS = [
   'stores', // one folder per destination, behind SecretStore
   'config', // the rotations file: its schema and loader
   'policy', // the worker policy, and checking rotations against it
+  'workflow-contract', // what client, workflows and activities share: ids, task queues, messages, search attributes, key names
   'activities',
   'workflows',
   'worker', // runs the workers from the environment
@@ -32,16 +33,6 @@ const LAYERS = [
   'dev', // a local Temporal dev server (a tool, not built into the product)
   'demo', // `npm start` (a tool, not built into the product)
 ];
-
-/**
- * Imports that still point up, to be moved away (issue #30); each entry lets one file import one
- * module of a higher folder. Empty is the goal.
- */
-const UPWARD_IMPORTS_TO_REMOVE = {
-  'src/activities/input-validation.ts': ['workflows/key-settings.js'],
-  'src/activities/openrouter-activities.ts': ['workflows/key-settings.js'],
-  'src/activities/schedule-activities.ts': ['workflows/messages.js'],
-};
 
 {
   const entries = readdirSync(`${import.meta.dirname}/src`, { withFileTypes: true });
@@ -57,36 +48,39 @@ const UPWARD_IMPORTS_TO_REMOVE = {
   }
 }
 
-/** A relative import (any depth) of one of `folders`, except the modules in `allowed`. */
-function importOfFolders(folders, allowed = []) {
-  const except = allowed.map((module) => `(?!${module.replaceAll('.', '\\.')}$)`).join('');
-  return `^(\\.\\./)+${except}(${folders.join('|')})/`;
-}
-
-/** The import-direction rules of the folder at `index`, with `extra` restrictions of its own. */
-function layerRules(index, { paths = [], patterns = [] } = {}, allowed = []) {
-  const folder = LAYERS[index];
+/**
+ * The rules of the folder at `index`: no import of a folder above it (static, or dynamic through
+ * `import()`), and `own` restrictions of its own (in the same rule: a later config block's
+ * options for a rule replace an earlier one's).
+ */
+function layerRules(index, own = {}) {
   const higher = LAYERS.slice(index + 1);
-  if (higher.length === 0)
-    return paths.length + patterns.length === 0
-      ? {}
-      : { 'no-restricted-imports': ['error', { paths, patterns }] };
-  const message =
-    `src/${folder}/ may import only from folders below it, in the order ${LAYERS.join(' < ')} ` +
-    '(eslint.config.js, LAYERS): move what both need down, or this code up.';
-  const regex = importOfFolders(higher, allowed);
-  return {
-    'no-restricted-imports': ['error', { paths, patterns: [...patterns, { regex, message }] }],
-    'no-restricted-syntax': [
+  const paths = own.paths ?? [];
+  const patterns = [...(own.patterns ?? [])];
+  const rules = {};
+  if (higher.length > 0) {
+    const regex = `^(\\.\\./)+(${higher.join('|')})/`;
+    const message =
+      `src/${LAYERS[index]}/ may import only from folders below it, in the order ${LAYERS.join(' < ')} ` +
+      '(eslint.config.js, LAYERS): move what both need down, or this code up.';
+    patterns.push({ regex, message });
+    rules['no-restricted-syntax'] = [
       'error',
       { selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\/')}/]`, message },
-    ],
-  };
+    ];
+  }
+  if (paths.length + patterns.length > 0) rules['no-restricted-imports'] = ['error', { paths, patterns }];
+  return rules;
 }
+
+const noNodeBuiltins = nodeBuiltins.map((name) => ({
+  name,
+  message: 'Node built-ins are not allowed in workflow code.',
+}));
 
 /** Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, activity types only. */
 const workflowRestrictions = {
-  paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not allowed in workflow code.' })),
+  paths: noNodeBuiltins,
   patterns: [
     {
       group: ['../activities/*', '../stores/*', '../openrouter/client*'],
@@ -96,16 +90,17 @@ const workflowRestrictions = {
   ],
 };
 
-const layerBlocks = LAYERS.flatMap((folder, index) => {
-  const extra = folder === 'workflows' ? workflowRestrictions : undefined;
-  const files = Object.entries(UPWARD_IMPORTS_TO_REMOVE).filter(([file]) =>
-    file.startsWith(`src/${folder}/`),
-  );
-  return [
-    { files: [`src/${folder}/**/*.ts`], rules: layerRules(index, extra) },
-    ...files.map(([file, allowed]) => ({ files: [file], rules: layerRules(index, extra, allowed) })),
-  ];
-});
+/** Restrictions of a folder's own besides the import direction. */
+const OWN_RESTRICTIONS = {
+  workflows: workflowRestrictions,
+  // The workflows import the contract, so it runs in the sandbox too.
+  'workflow-contract': { paths: noNodeBuiltins },
+};
+
+const layerBlocks = LAYERS.map((folder, index) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: layerRules(index, OWN_RESTRICTIONS[folder]),
+}));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'coverage/**', '.tmp/**'] },

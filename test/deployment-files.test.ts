@@ -35,7 +35,7 @@ import {
   type BuiltStage,
 } from '../scripts/build-image-layout.js';
 import { configSchema } from '../src/config/schema.js';
-import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../src/workflow-contract/messages.js';
 import { cliEnvironment, createTestNamespace, uniqueName } from './support/cli.js';
 import { findFreePort, killOnExit, startServerProcess, waitFor, type ServerProcess } from './support/net.js';
 import { goTestServer } from './support/temporal-server.js';

@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot job (temporalio/admin-tools) after the server is healthy: creates the namespace the
 # rotator uses and registers its custom search attributes (the names in SEARCH_ATTRIBUTES of
-# src/workflows/messages.ts). Idempotent: safe on every `docker compose up`.
+# src/workflow-contract/messages.ts). Idempotent: safe on every `docker compose up`.
 set -eu
 
 NAMESPACE="${TEMPORAL_NAMESPACE:?}"

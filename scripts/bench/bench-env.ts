@@ -14,7 +14,7 @@ import proto from '@temporalio/proto';
 import { stringify } from 'yaml';
 import { ensureTemporalCli } from '../../src/dev/temporal-cli.js';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../../src/workflow-contract/messages.js';
 import { runProcess, type ProcessRun } from './measure.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

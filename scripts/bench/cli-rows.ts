@@ -8,7 +8,7 @@ import { rotationScheduleOptions } from '../../src/client/schedules/rotation-sch
 import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { ROTATION_TASK_QUEUE } from '../../src/workflows/messages.js';
+import { ROTATION_TASK_QUEUE } from '../../src/workflow-contract/messages.js';
 import { BENCH_CODEC_KEY, type BenchEnv } from './bench-env.js';
 import { alternate, describeSpread, runProcess, spread, timed, type Spread } from './measure.js';
 import type { BenchRow } from './row.js';

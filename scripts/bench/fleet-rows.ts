@@ -23,7 +23,7 @@ import { startEmulator } from '../../src/emulator/server.js';
 import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
 import { createRotationWorkers } from '../../src/worker/rotation-workers.js';
 import { rotationWorkflow } from '../../src/workflows/index.js';
-import { rotationNameKey, rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationNameKey, rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import type { BenchEnv } from './bench-env.js';
 import type { BenchRow } from './row.js';
 

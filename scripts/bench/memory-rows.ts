@@ -10,7 +10,7 @@ import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { rotationSchema } from '../../src/config/schema.js';
 import { rotationWorkflow } from '../../src/workflows/index.js';
-import { rotationNameKey, rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationNameKey, rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import { BENCH_CODEC_KEY, type BenchEnv } from './bench-env.js';
 import { emulatedRotations } from './emulated-rotations.js';
 import { PeakTracker, spread } from './measure.js';

@@ -12,7 +12,7 @@ import { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { labelOfKey } from '../../src/errors/redact.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import type { BenchEnv } from './bench-env.js';
 import {
   callCount,

@@ -6,7 +6,11 @@
  * retried, bounded by the run's deadlines.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { rotationOutcomeKey, rotationScheduleId, rotationWorkflowId } from '../../src/workflows/messages.js';
+import {
+  rotationOutcomeKey,
+  rotationScheduleId,
+  rotationWorkflowId,
+} from '../../src/workflow-contract/messages.js';
 import type { KeyRotatorCli } from './key-rotator-cli.js';
 
 export type StartPath = 'schedule' | 'cli';

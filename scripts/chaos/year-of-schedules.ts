@@ -20,7 +20,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import { stringify } from 'yaml';
 import { isRotationDue, nextRotationTime } from '../../src/config/rotation-due.js';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
-import { rotationScheduleId } from '../../src/workflows/messages.js';
+import { rotationScheduleId } from '../../src/workflow-contract/messages.js';
 import { keyRotatorCli } from './key-rotator-cli.js';
 import {
   addDay,

@@ -9,7 +9,8 @@ import { guardrailSettingOf, type RotationConfig } from '../config/schema.js';
 import { ConfigError, VerificationError } from '../errors/rotator-errors.js';
 import type { OpenRouterClient } from '../openrouter/client.js';
 import { OpenRouterNotFoundError, OpenRouterPermissionError } from '../openrouter/errors.js';
-import type { AllowListChange, AllowListRef, CarryOverPlan } from './activity-types.js';
+import type { AllowListChange } from './activity-types.js';
+import type { AllowListRef, CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
 import type { ActivityDependencies } from './dependencies.js';
 
 export interface ReadAttachmentsInput {

@@ -15,7 +15,7 @@ import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import type { CarryOverActivities } from './carry-over-activities.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';
 import type { OpenRouterActivities } from './openrouter-activities.js';
-import { creatorOfKeyName } from '../workflows/key-settings.js';
+import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
 
 type Activity = (rotation: RotationConfig, ...rest: never[]) => Promise<unknown>;
 

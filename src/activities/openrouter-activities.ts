@@ -16,7 +16,7 @@ import {
 import { hashOfKey } from '../openrouter/hash.js';
 import type { KeyRecord } from '../openrouter/schemas.js';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage, RotatorKey, RotatorKeyListing } from './activity-types.js';
-import { creatorOfKeyName } from '../workflows/key-settings.js';
+import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
 

@@ -15,7 +15,7 @@ import {
   rotationOutcomeKey,
   rotationReasonKey,
   rotationScheduleId,
-} from '../workflows/messages.js';
+} from '../workflow-contract/messages.js';
 
 /** How a run ended, as the workflow hands it over. */
 export interface RecordedRotationOutcome {

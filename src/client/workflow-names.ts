@@ -5,7 +5,7 @@
  * exports, so renaming one breaks the build instead of stranding runs.
  */
 import type * as workflows from '../workflows/index.js';
-import { ROTATION_TASK_QUEUE } from '../workflows/messages.js';
+import { ROTATION_TASK_QUEUE } from '../workflow-contract/messages.js';
 
 /** The workflows' types, for typed starts: `client.workflow.start<Workflows['rotationWorkflow']>(…)`. */
 export type Workflows = typeof workflows;

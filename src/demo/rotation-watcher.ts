@@ -22,7 +22,7 @@ import {
   statusQuery,
   type RotationResult,
   type RotationStatus,
-} from '../workflows/messages.js';
+} from '../workflow-contract/messages.js';
 
 export interface RotationWatcherOptions {
   client: Client;

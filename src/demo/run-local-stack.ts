@@ -15,7 +15,7 @@ import { ensureTemporalCli } from '../dev/temporal-cli.js';
 import { freePort, startTemporalDevServer } from '../dev/temporal-dev-server.js';
 import { POLICY_ENV } from '../policy/load-worker-policy.js';
 import { runWorker } from '../worker/run-worker.js';
-import { rotationScheduleId } from '../workflows/messages.js';
+import { rotationScheduleId } from '../workflow-contract/messages.js';
 import { applyDemoConfig } from './apply-demo-config.js';
 import { startConsumer } from './consumer.js';
 import { writeDemoConfig } from './demo-config.js';

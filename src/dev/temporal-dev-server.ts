@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../workflow-contract/messages.js';
 import { freePort, stopProcess } from './local-process.js';
 
 export { freePort, stopProcess };

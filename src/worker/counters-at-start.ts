@@ -5,7 +5,7 @@
  */
 import { Client, type DataConverter } from '@temporalio/client';
 import { Runtime, type NativeConnection } from '@temporalio/worker';
-import { rotationScheduleId } from '../workflows/messages.js';
+import { rotationScheduleId } from '../workflow-contract/messages.js';
 import { ROTATION_COUNTERS } from '../workflows/rotation-metrics.js';
 
 export interface CountersAtStartOptions {

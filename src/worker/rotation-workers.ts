@@ -18,7 +18,7 @@ import {
   workerDeploymentOptions,
   type WorkerDeployment,
 } from './worker-deployment.js';
-import { openRouterTaskQueue, ROTATION_TASK_QUEUE } from '../workflows/messages.js';
+import { openRouterTaskQueue, ROTATION_TASK_QUEUE } from '../workflow-contract/messages.js';
 
 export interface RotationWorkerOptions {
   connection: NativeConnection;

@@ -37,7 +37,7 @@ import { createRotationWorkers, type RotationWorkerOptions } from './rotation-wo
 import { runUntilSignal } from '../process/run-until-signal.js';
 import { connectTimeoutFrom, connectWorker, temporalSettings } from '../temporal/connection.js';
 import { DEFAULT_DEPLOYMENT_NAME } from './worker-deployment.js';
-import { ROTATION_TASK_QUEUE } from '../workflows/messages.js';
+import { ROTATION_TASK_QUEUE } from '../workflow-contract/messages.js';
 
 export interface RunWorkerOptions {
   /** Stops the worker gracefully when aborted. @default SIGINT/SIGTERM of this process (src/process/run-until-signal.ts) */

@@ -10,7 +10,7 @@ import type {
   DestinationActivities,
   OpenRouterActivities,
 } from '../activities/index.js';
-import { openRouterTaskQueue } from './messages.js';
+import { openRouterTaskQueue } from '../workflow-contract/messages.js';
 
 /** Activities heartbeat every 5 s (see failure-mapping.ts): a dead worker is noticed in 20 s. */
 const HEARTBEAT_TIMEOUT = '20s';

@@ -1,5 +1,5 @@
 /** A carry-over in words, for the `status` query and the CLI (no workflow or Node APIs). */
-import type { CarryOverPlan } from '../activities/activity-types.js';
+import type { CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
 import { guardrailSettingOf, type RotationConfig } from '../config/schema.js';
 
 /** A carry-over plan, one line per item. */

@@ -5,7 +5,8 @@
  * destination hands it out (each change with its undo in the saga), and the old hash is taken off
  * the allow-lists once the old key is deleted.
  */
-import type { AllowListRef, CarryOverPlan, CreatedKeyInfo, KeyInfo } from '../activities/activity-types.js';
+import type { CreatedKeyInfo, KeyInfo } from '../activities/activity-types.js';
+import type { AllowListRef, CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
 import type { CreateKeyInput } from '../activities/openrouter-activities.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';

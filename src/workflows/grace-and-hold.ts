@@ -12,7 +12,7 @@ import type { RotationConfig } from '../config/schema.js';
 import { parseDuration } from '../fields/duration.js';
 import { VerificationError } from '../errors/rotator-errors.js';
 import { workflowFailure } from './rotation-failures.js';
-import type { TrafficSource } from './messages.js';
+import type { TrafficSource } from '../workflow-contract/messages.js';
 import type { RotationState } from './rotation-state.js';
 
 /** Longest window in which the old key's usage must stand still; also the longest hold re-check. */

@@ -18,7 +18,7 @@ import {
 import { sinkWants } from '../events/sink-schemas.js';
 import { redact } from '../errors/redact.js';
 import { eventDeliveryWorkflow } from './event-delivery-workflow.js';
-import { rotationNameKey, type RotationStatus } from './messages.js';
+import { rotationNameKey, type RotationStatus } from '../workflow-contract/messages.js';
 
 /**
  * Gates the events' commands (child workflow starts): a history recorded before them replays

@@ -5,7 +5,8 @@
  */
 import { condition, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { CarryOverPlan, CreatedKeyInfo } from '../activities/activity-types.js';
+import type { CreatedKeyInfo } from '../activities/activity-types.js';
+import type { CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
 import { describeCarryOver } from './carry-over-summary.js';
 import {
   endGraceSignal,
@@ -22,7 +23,7 @@ import {
   type RotationStatus,
   type RotationStep,
   type TrafficSource,
-} from './messages.js';
+} from '../workflow-contract/messages.js';
 import { reasonOf } from './rotation-failures.js';
 import { rotationMetrics } from './rotation-metrics.js';
 

@@ -8,7 +8,8 @@
  * confirmed to hand out the new one.
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
-import type { CarryOverPlan, CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
+import type { CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
+import type { CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
 import { parseDuration } from '../fields/duration.js';
 import { rotationActivities } from './activity-options.js';
 import {
@@ -33,9 +34,9 @@ import {
   type TrafficReading,
   type UsageOf,
 } from './grace-and-hold.js';
-import { expiryBackstop, keyNameForRun } from './key-settings.js';
+import { expiryBackstop, keyNameForRun } from '../workflow-contract/key-settings.js';
 import { KEY_EXPIRING_WITHIN_MS, LIFECYCLE_EVENTS_PATCH, LifecycleEvents } from './lifecycle-events.js';
-import type { RotationInput, RotationResult } from './messages.js';
+import type { RotationInput, RotationResult } from '../workflow-contract/messages.js';
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
 import { RotationState, type FinalOutcome, type RotationObserver } from './rotation-state.js';

@@ -5,7 +5,7 @@
  */
 import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { RecordedRotationOutcome, ScheduleActivities } from '../activities/schedule-activities.js';
-import type { RotationOutcome, RotationReason, RotationResult } from './messages.js';
+import type { RotationOutcome, RotationReason, RotationResult } from '../workflow-contract/messages.js';
 
 /** Runs recorded before this write have no such activity: they replay without it. */
 export const RECORD_OUTCOME_PATCH = 'record-outcome-on-schedule';

@@ -11,7 +11,7 @@ import {
   rotationWorkflowId,
   type RotationInput,
   type RotationResult,
-} from './messages.js';
+} from '../workflow-contract/messages.js';
 import { rotationWorkflow } from './rotation-workflow.js';
 
 export async function scheduledRotationWorkflow(input: RotationInput): Promise<RotationResult> {

@@ -1,5 +1,5 @@
 /**
- * `key-rotator sweep`: keys key-rotator created (its name pattern, see key-settings.ts) that no
+ * `key-rotator sweep`: keys key-rotator created (their names: src/workflow-contract/key-settings.ts) that no
  * rotation's destinations hold and no running rotation owns — left by a crash outside any
  * workflow, or by a rotation taken out of the config. It runs on the worker, like rotations: the
  * management keys and the worker policy stay there, the CLI never needs them. A dry run unless
@@ -11,7 +11,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { RotatorKey } from '../activities/activity-types.js';
 import type { RotationConfig } from '../config/schema.js';
 import { rotationActivities, type RotationActivities } from './activity-options.js';
-import type { OrphanKey, SweepInput, SweepResult } from './messages.js';
+import type { OrphanKey, SweepInput, SweepResult } from '../workflow-contract/messages.js';
 import { reasonOf } from './rotation-failures.js';
 
 const DAY_MS = 86_400_000;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord, UnreadableAuditRecord } from '../../src/client/rotations/rotation-audit.js';
-import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages.js';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflow-contract/messages.js';
 import { runKeyRotator } from '../support/cli.js';
 import { encodingsOf } from '../support/history-payloads.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RotationStatusReport } from '../../src/client/commands/status.js';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
-import { statusQuery } from '../../src/workflows/messages.js';
+import { statusQuery } from '../../src/workflow-contract/messages.js';
 import { jsonOf, runKeyRotator, uniqueName } from '../support/cli.js';
 import {
   createRotationHarness,

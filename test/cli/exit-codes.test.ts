@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rotationScheduleId, rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationScheduleId, rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import { connectCliTestClient, runKeyRotator, uniqueName, type CliRun } from '../support/cli.js';
 
 const taskQueue = uniqueName('exit-codes-queue');

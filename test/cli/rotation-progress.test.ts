@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RotationConfig } from '../../src/config/schema.js';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
-import { rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import { runKeyRotator, startKeyRotator, uniqueName } from '../support/cli.js';
 import { findFreePort, waitFor } from '../support/net.js';
 import {

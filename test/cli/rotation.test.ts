@@ -14,7 +14,7 @@ import { nextRotationTime } from '../../src/config/rotation-due.js';
 import type { RotationConfig } from '../../src/config/schema.js';
 import { labelOfKey } from '../../src/errors/redact.js';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
-import { rotationWorkflowId, type RotationResult } from '../../src/workflows/messages.js';
+import { rotationWorkflowId, type RotationResult } from '../../src/workflow-contract/messages.js';
 import { jsonOf, runKeyRotator, uniqueName } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
 import {

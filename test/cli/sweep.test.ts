@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
-import { statusQuery, type SweepResult } from '../../src/workflows/messages.js';
+import { statusQuery, type SweepResult } from '../../src/workflow-contract/messages.js';
 import { jsonOf, runKeyRotator } from '../support/cli.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

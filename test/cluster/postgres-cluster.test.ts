@@ -51,7 +51,7 @@ import {
   SEARCH_ATTRIBUTES,
   statusQuery,
   type RotationResult,
-} from '../../src/workflows/messages.js';
+} from '../../src/workflow-contract/messages.js';
 import { findFreePort, killOnExit, waitFor } from '../support/net.js';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 import { goTestServer, startTemporalServer, type TemporalServer } from '../support/temporal-server.js';

@@ -14,7 +14,7 @@ import { connectTemporal } from '../../src/client/temporal-client.js';
 import type { EmulatorStateSnapshot } from '../../src/emulator/server.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { readDotenvValue } from '../../src/stores/dotenv-format.js';
-import { rotationScheduleId, rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationScheduleId, rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import { findFreePort, waitFor } from '../support/net.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTemporal } from '../../src/client/temporal-client.js';
-import { rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import {
   freeLocalStackPorts,
   linesFrom,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { statusQuery } from '../../src/workflows/messages.js';
+import { statusQuery } from '../../src/workflow-contract/messages.js';
 import { startInfisicalFake } from '../stores/infisical-fake.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { statusQuery } from '../../src/workflows/messages.js';
+import { statusQuery } from '../../src/workflow-contract/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { spawnWorker } from './spawned-worker.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';

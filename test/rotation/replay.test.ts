@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages.js';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflow-contract/messages.js';
 import { createRotationHarness, workflowBundle } from '../support/rotation-harness.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/rotation-history.json', import.meta.url));

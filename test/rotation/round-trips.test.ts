@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rotationNewKeyLabelKey, rotationOutcomeKey, rotationStepKey } from '../../src/workflows/messages.js';
+import {
+  rotationNewKeyLabelKey,
+  rotationOutcomeKey,
+  rotationStepKey,
+} from '../../src/workflow-contract/messages.js';
 import {
   MANAGEMENT_KEY_ENV,
   createRotationHarness,

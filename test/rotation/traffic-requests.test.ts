@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { statusQuery } from '../../src/workflows/messages.js';
+import { statusQuery } from '../../src/workflow-contract/messages.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 
 let h: RotationHarness;

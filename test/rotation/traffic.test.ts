@@ -2,7 +2,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationConfig } from '../../src/config/schema.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
-import { endGraceSignal, statusQuery } from '../../src/workflows/messages.js';
+import { endGraceSignal, statusQuery } from '../../src/workflow-contract/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

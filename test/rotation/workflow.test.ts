@@ -10,7 +10,7 @@ import {
   resumeSignal,
   statusQuery,
   type RotationOptions,
-} from '../../src/workflows/messages.js';
+} from '../../src/workflow-contract/messages.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { startInfisicalFake } from '../stores/infisical-fake.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';

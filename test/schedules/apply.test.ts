@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { listRotationScheduleNames } from '../../src/client/schedules/current-schedule.js';
 import { rotationSchema } from '../../src/config/schema.js';
-import { rotationNameKey, rotationReasonKey, rotationScheduleId } from '../../src/workflows/messages.js';
+import {
+  rotationNameKey,
+  rotationReasonKey,
+  rotationScheduleId,
+} from '../../src/workflow-contract/messages.js';
 import {
   connectCliTestClient,
   createTestNamespace,

@@ -11,7 +11,7 @@ import { nextRotationTime } from '../../src/config/rotation-due.js';
 import { parseWallTime, scheduleActionTimes } from '../../src/fields/zoned-time.js';
 import { rotationSchema } from '../../src/config/schema.js';
 import { rotationScheduleOptions } from '../../src/client/schedules/rotation-schedule.js';
-import { rotationScheduleId } from '../../src/workflows/messages.js';
+import { rotationScheduleId } from '../../src/workflow-contract/messages.js';
 import { connectCliTestClient, uniqueName } from '../support/cli.js';
 
 let client: Client;

@@ -21,7 +21,7 @@ import {
   rotationOutcomeKey,
   rotationReasonKey,
   rotationScheduleId,
-} from '../../src/workflows/messages.js';
+} from '../../src/workflow-contract/messages.js';
 import { uniqueName } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';

@@ -16,7 +16,7 @@ import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { ConfigError } from '../../src/errors/rotator-errors.js';
-import { resumeSignal } from '../../src/workflows/messages.js';
+import { resumeSignal } from '../../src/workflow-contract/messages.js';
 
 const codecKey = randomBytes(32).toString('base64');
 const keyring = parseKeyring(JSON.stringify({ active: 'k1', keys: { k1: codecKey } }), 'test');

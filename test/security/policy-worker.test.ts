@@ -14,7 +14,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationConfig } from '../../src/config/schema.js';
 import type { DestinationConfig } from '../../src/stores/destination-schemas.js';
-import { rotationWorkflowId } from '../../src/workflows/messages.js';
+import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

@@ -11,7 +11,7 @@ import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { temporal } from '@temporalio/proto';
-import { rotationScheduleId, SEARCH_ATTRIBUTES } from '../../src/workflows/messages.js';
+import { rotationScheduleId, SEARCH_ATTRIBUTES } from '../../src/workflow-contract/messages.js';
 
 export const KEY_ROTATOR_BIN = fileURLToPath(new URL('../../bin/key-rotator.js', import.meta.url));
 

@@ -26,7 +26,11 @@ import {
 } from '../../src/worker/rotation-workers.js';
 import type { WorkerPolicy } from '../../src/policy/worker-policy-schema.js';
 import { rotationWorkflow } from '../../src/workflows/index.js';
-import { rotationNameKey, rotationWorkflowId, type RotationOptions } from '../../src/workflows/messages.js';
+import {
+  rotationNameKey,
+  rotationWorkflowId,
+  type RotationOptions,
+} from '../../src/workflow-contract/messages.js';
 import { mergeAllowances, policyFor, writePolicyFile, type PolicyAllowances } from './worker-policy.js';
 
 export const MANAGEMENT_KEY_ENV = 'TEST_OPENROUTER_MANAGEMENT_KEY';

@@ -1,7 +1,7 @@
 import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { rotationScheduleId } from '../../src/workflows/messages.js';
+import { rotationScheduleId } from '../../src/workflow-contract/messages.js';
 import { ROTATION_COUNTERS } from '../../src/workflows/rotation-metrics.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endGraceSignal, statusQuery } from '../../src/workflows/messages.js';
+import { endGraceSignal, statusQuery } from '../../src/workflow-contract/messages.js';
 import { waitFor } from '../support/net.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 

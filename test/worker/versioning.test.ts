@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 import { buildIdOf } from '../../src/worker/worker-deployment.js';
-import { endGraceSignal, statusQuery } from '../../src/workflows/messages.js';
+import { endGraceSignal, statusQuery } from '../../src/workflow-contract/messages.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 
 let h: RotationHarness;

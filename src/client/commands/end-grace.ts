@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { endGraceUpdate, rotationWorkflowId } from '../../workflows/messages.js';
+import { endGraceUpdate, rotationWorkflowId } from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { RefusedError } from '../cli-errors.js';
 import { checkRotationName } from './arguments.js';

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { WORKFLOW_TYPES } from '../workflow-names.js';
-import { rotationScheduleId } from '../../workflows/messages.js';
+import { rotationScheduleId } from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { UsageError, RotationNotFoundError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';

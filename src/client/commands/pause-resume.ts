@@ -10,7 +10,7 @@ import {
   resumeSignal,
   rotationScheduleId,
   rotationWorkflowId,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { RotationNotFoundError } from '../cli-errors.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';

@@ -11,7 +11,7 @@ import {
   rotationReasonKey,
   rotationWorkflowId,
   type RotationInput,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { cliCommand } from '../checkout.js';
 import { RefusedError } from '../cli-errors.js';

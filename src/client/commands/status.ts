@@ -3,7 +3,7 @@
  * key label, last run, the rotation running now (step, pause, grace end, labels) and the last error.
  */
 import type { Command } from 'commander';
-import { rotationScheduleId } from '../../workflows/messages.js';
+import { rotationScheduleId } from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { RotationNotFoundError } from '../cli-errors.js';
 import { formatRelative, formatUtc } from '../output/format-time.js';

@@ -9,7 +9,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load-config.js';
-import { rotationNameKey, SWEEP_WORKFLOW_ID, type SweepResult } from '../../workflows/messages.js';
+import { rotationNameKey, SWEEP_WORKFLOW_ID, type SweepResult } from '../../workflow-contract/messages.js';
 import type { CliContext } from '../cli-context.js';
 import { RefusedError, RotationFailedError } from '../cli-errors.js';
 import { formatUtc } from '../output/format-time.js';

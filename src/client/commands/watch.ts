@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { rotationScheduleId, rotationWorkflowId, statusQuery } from '../../workflows/messages.js';
+import { rotationScheduleId, rotationWorkflowId, statusQuery } from '../../workflow-contract/messages.js';
 import { cliCommand } from '../checkout.js';
 import type { CliContext } from '../cli-context.js';
 import { RefusedError, RotationNotFoundError } from '../cli-errors.js';

@@ -13,7 +13,7 @@ import {
   rotationStepKey,
   type RotationInput,
   type StepTiming,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import { failureMessageOf, rotationResultOf, type RotationRun } from './rotation-runs.js';
 
 /** A run as `history` lists it (visibility), with what its history says. */

@@ -15,7 +15,7 @@ import {
   rotationReasonKey,
   rotationWorkflowId,
   type RotationResult,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import { WORKFLOW_TYPES } from '../workflow-names.js';
 import { DISABLED_IN_CONFIG_NOTE } from '../schedules/rotation-schedule.js';
 import {

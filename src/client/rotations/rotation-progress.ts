@@ -22,7 +22,7 @@ import {
   type RotationResult,
   type RotationStatus,
   type StepTiming,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import { formatClock, formatElapsed, formatUtc } from '../output/format-time.js';
 import { describeFailedAttempt, failedAttempts, RetryReporter } from './activity-retries.js';
 

@@ -10,7 +10,7 @@ import {
   rotationReasonKey,
   rotationStepKey,
   type RotationResult,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import { WORKFLOW_TYPES } from '../workflow-names.js';
 
 /** One execution of `rotationWorkflow`. */

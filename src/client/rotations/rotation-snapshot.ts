@@ -7,7 +7,7 @@ import { findEnvironmentProblems } from '../../policy/check-environment.js';
 import { ConfigFileError } from '../../config-files/config-file-error.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { RotationConfig } from '../../config/schema.js';
-import { rotationScheduleId } from '../../workflows/messages.js';
+import { rotationScheduleId } from '../../workflow-contract/messages.js';
 import { RotationNotFoundError, UsageError } from '../cli-errors.js';
 import { readRotationSchedule } from '../schedules/current-schedule.js';
 

@@ -3,7 +3,7 @@
  * key's fixed id, asked through the `status` query (answered by a worker, so bounded in time).
  */
 import { WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
-import { rotationWorkflowId, statusQuery, type RotationStatus } from '../../workflows/messages.js';
+import { rotationWorkflowId, statusQuery, type RotationStatus } from '../../workflow-contract/messages.js';
 
 /** How long to wait for a worker to answer the status query. @default 5000 */
 export const STATUS_QUERY_TIMEOUT_MS = 5_000;

@@ -5,7 +5,7 @@
  */
 import type { Connection, WorkflowHandle } from '@temporalio/client';
 import { runUntilSignal } from '../../process/run-until-signal.js';
-import type { RotationResult } from '../../workflows/messages.js';
+import type { RotationResult } from '../../workflow-contract/messages.js';
 import { cliCommand } from '../checkout.js';
 import type { CliContext } from '../cli-context.js';
 import { RotationFailedError, WatchStoppedError } from '../cli-errors.js';

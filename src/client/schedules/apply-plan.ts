@@ -12,7 +12,7 @@ import {
   localDateOf,
   parseWallTime,
 } from '../../fields/zoned-time.js';
-import { rotationConfigDigestKey, rotationScheduleId } from '../../workflows/messages.js';
+import { rotationConfigDigestKey, rotationScheduleId } from '../../workflow-contract/messages.js';
 import { listRotationSchedules, readRotationSchedule } from './current-schedule.js';
 import type { FieldChange } from './deep-diff.js';
 import {

@@ -10,7 +10,7 @@ import {
   type ScheduleDescription,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { rotationScheduleId, type RotationInput } from '../../workflows/messages.js';
+import { rotationScheduleId, type RotationInput } from '../../workflow-contract/messages.js';
 import type { RotationConfig } from '../../config/schema.js';
 
 const SCHEDULE_ID_PREFIX = rotationScheduleId('');

@@ -23,7 +23,7 @@ import {
   rotationReasonKey,
   rotationScheduleId,
   type RotationInput,
-} from '../../workflows/messages.js';
+} from '../../workflow-contract/messages.js';
 import { WORKFLOW_TYPES, type Workflows } from '../workflow-names.js';
 
 /** At most one late run after the server (or the schedule) was down: later catch-ups are dropped. */

@@ -5,8 +5,8 @@
  */
 import type { ScheduleDescription } from '@temporalio/client';
 import { extractWorkflowType } from '@temporalio/common';
-import type { RotationInput } from '../../workflows/messages.js';
-import { rotationNameKey, rotationReasonKey } from '../../workflows/messages.js';
+import type { RotationInput } from '../../workflow-contract/messages.js';
+import { rotationNameKey, rotationReasonKey } from '../../workflow-contract/messages.js';
 import { deepDiff, type FieldChange } from './deep-diff.js';
 import { PAUSED_BY_OPERATOR_PREFIX, type RotationScheduleOptions } from './rotation-schedule.js';
 

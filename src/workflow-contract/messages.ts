@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { CarryOverPlan } from '../activities/activity-types.js';
+import type { CarryOverPlan } from './carry-over-plan.js';
 import type { RotationConfig } from '../config/schema.js';
 
 /** Task queue of the rotation workflows and their destination activities. @default */
