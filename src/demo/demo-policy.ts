@@ -25,7 +25,8 @@ export interface DemoPolicyOptions {
 /** Writes the policy and returns its path, for KEY_ROTATOR_POLICY. */
 export async function writeDemoPolicy(options: DemoPolicyOptions): Promise<string> {
   const rules: z.input<typeof workerPolicySchema> = {
-    version: 1,
+    // Version 2: no secret in any store beyond the file roots, as the demo uses none.
+    version: 2,
     openrouter: { baseUrls: [options.apiBaseUrl], managementKeyEnvs: [options.managementKeyEnv] },
     destinations: { fileRoots: [options.fileRoot] },
   };

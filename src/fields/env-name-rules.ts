@@ -3,6 +3,7 @@
  * codec keyring, the Temporal API key, ...) are never a rotation's to read, whatever the policy
  * says. No Node built-ins: the config schema, which the workflow code imports, applies it too.
  */
+import { patternMatches } from './target-patterns.js';
 
 /** Prefixes of the worker's own variables. */
 export const WORKER_OWN_VARIABLE_PREFIXES = ['KEY_ROTATOR_', 'TEMPORAL_'] as const;
@@ -23,7 +24,7 @@ export function workerOwnVariableProblem(name: string): string | undefined {
 
 /** A policy entry: an exact variable name, or `PREFIX*` for every name that starts with PREFIX. */
 export function envPatternMatches(pattern: string, name: string): boolean {
-  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+  return patternMatches(pattern, name);
 }
 
 /** Why a policy may not list `pattern`, or undefined when it may. */

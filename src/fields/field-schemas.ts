@@ -41,6 +41,36 @@ export const serviceUrl = z
   .url({ error: 'expected an absolute URL such as https://vault.example.com:8200' })
   .superRefine(rule((url) => (URL.canParse(url) ? serviceUrlProblem(url) : undefined)));
 
+/** A `.` or `..` segment, also percent-encoded: the URL parser resolves `%2e%2e` like `..`. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * One segment of a URL path the worker sends a request to (a project, an owner, a secret name): no
+ * `/`, and not `.` or `..`, which the URL parser would resolve into another path (`%2e%2e` too).
+ */
+export const pathSegment = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('/'), 'must not contain /')
+  .refine((s) => !DOT_SEGMENT.test(s), 'must not be . or .. (the request would go to another path)');
+
+/**
+ * Why `path`, a path inside a store (a Vault mount or secret path, an Infisical folder), is not in
+ * normal form once leading and trailing `/` are dropped: `.`, `..` or empty segments. In normal
+ * form, the path the worker policy checks is the path the request goes to.
+ */
+export function storePathProblem(path: string): string | undefined {
+  const inner = path.replace(/^\/+|\/+$/g, '');
+  if (inner === '') return 'expected a path with at least one segment';
+  if (inner.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+    return 'expected a normalised path: no "." or ".." segments';
+  }
+  return pathProblem(inner);
+}
+
+/** A path inside a store, see {@link storePathProblem}. */
+export const storePath = z.string().min(1).superRefine(rule(storePathProblem));
+
 /** A path the worker reads or writes, in normal form (no `.`, `..` or empty segments). */
 export const normalisedPath = z.string().min(1).superRefine(rule(pathProblem));
 

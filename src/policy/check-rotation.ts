@@ -12,6 +12,7 @@ import { PolicyViolationError } from '../errors/rotator-errors.js';
 import { findDestination } from '../stores/registry.js';
 import { envPatternMatches, workerOwnVariableProblem } from '../fields/env-name-rules.js';
 import { insideRoots, realPathOf } from '../fields/path-inside-roots.js';
+import { targetAllowed } from '../fields/target-patterns.js';
 import { displayUrl, normaliseBaseUrl, originOf, serviceUrlProblem } from '../fields/url-rules.js';
 import type { WorkerPolicy } from './worker-policy-schema.js';
 
@@ -128,6 +129,12 @@ function destinationViolations(
   }
   for (const { field, ref } of kind.credentialRefs(destination)) {
     add(`${field}.${ref.env !== undefined ? 'env' : 'file'}`, secretRefViolation(ref, policy, cwd));
+  }
+  for (const { field, what, target, allowedBy, ignoreCase } of kind.targets(destination)) {
+    const allowed = policy.destinations[allowedBy];
+    if (!targetAllowed(target, allowed, { ignoreCase })) {
+      add(field, notListed(`${what} ${target}`, `destinations.${allowedBy}`, allowed));
+    }
   }
   return found;
 }

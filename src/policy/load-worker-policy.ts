@@ -67,12 +67,17 @@ export async function loadWorkerPolicy(source: WorkerPolicySource = {}): Promise
 
 /** One line saying which policy a worker runs, for its start-up output. */
 export function describeWorkerPolicy(policy: WorkerPolicy): string {
-  if (policy.file !== undefined) return `worker policy: ${policy.file}`;
+  // Version 1 left target lists open: say which, so an operator sees what is not limited.
+  const open =
+    policy.openTargetLists.length > 0
+      ? `; version 1: any secret in an allowed store (${policy.openTargetLists.map((l) => `destinations.${l}`).join(', ')} not set; version 2 allows only what they list)`
+      : '';
+  if (policy.file !== undefined) return `worker policy: ${policy.file}${open}`;
   const { openrouter, destinations, notifications } = policy;
   return (
     `default policy: OpenRouter ${openrouter.baseUrls.join(', ')} with ${openrouter.managementKeyEnvs.join(', ')}; ` +
     `Infisical ${destinations.infisicalSiteUrls.join(', ')}; GitHub ${destinations.githubApiUrls.join(', ')}; ` +
-    `Vercel ${destinations.vercelApiUrls.join(', ')}; AWS default endpoints; ` +
+    `Vercel ${destinations.vercelApiUrls.join(', ')}; AWS default endpoints, any secret id; ` +
     `notification webhooks to ${notifications.webhookOrigins.join(', ')}; ` +
     `no credential variables or files, no Vault, no Kubernetes, no file destinations (set ${POLICY_ENV} or --policy to allow more)`
   );

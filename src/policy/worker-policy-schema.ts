@@ -4,14 +4,20 @@
  *
  * Every list is an allow-list; an empty list allows nothing. A field left out takes its default,
  * which is also the policy of a worker started without a policy file.
+ *
+ * Two kinds of lists under `destinations`: where credentials may go (endpoints, folders), and
+ * which secrets there a rotation may touch (targets, see src/fields/target-patterns.ts). A target list left
+ * out allows nothing in a `version: 2` policy; in a `version: 1` policy (and the default policy)
+ * it allows any target, as before target lists existed, and the worker's start-up line says so.
  */
 import { z } from 'zod';
 import { rule } from '../fields/field-schemas.js';
-import type { DestinationOriginList } from '../stores/destination.js';
+import type { DestinationOriginList, DestinationTargetList } from '../stores/destination.js';
 import { DEFAULT_GITHUB_API_URL } from '../stores/github-actions-secret/schema.js';
 import { DEFAULT_VERCEL_API_URL } from '../stores/vercel-env/schema.js';
 import { envPatternMatches, envPatternProblem, workerOwnVariableProblem } from '../fields/env-name-rules.js';
 import { hasNulByte, pathProblem } from '../fields/path-rules.js';
+import { ANY_TARGET, targetPatternProblem } from '../fields/target-patterns.js';
 import { normaliseBaseUrl, originOf, serviceUrlProblem } from '../fields/url-rules.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -57,10 +63,36 @@ const managementKeyEnv = z
 
 const credentialEnv = z.string().superRefine(rule(envPatternProblem));
 
+/** A target list: left out, it takes its default from the policy's version (see {@link TARGET_LISTS}). */
+const targetList = z.array(z.string().superRefine(rule(targetPatternProblem))).optional();
+
+/**
+ * The target lists under `destinations`, each with the form its entries are written in: the
+ * destination's `policy.ts` names its targets in the same form.
+ */
+export const TARGET_LISTS = {
+  kubernetesSecrets: 'namespace/name of a Secret, e.g. apps/openrouter or apps/*',
+  kubernetesRestartTargets: 'namespace/Kind/name of a workload, e.g. apps/Deployment/checkout or apps/*',
+  vaultSecrets:
+    'the KV v2 data path as in a Vault ACL policy, [namespace/]mount/data/path, e.g. secret/data/apps/*',
+  awsSecretIds:
+    'a secret name or ARN as the config writes it, e.g. prod/openrouter/* or arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/*',
+  githubRepositories: 'owner/repo, e.g. acme/checkout or acme/* (case-insensitive)',
+  githubOrganizations: 'an organisation, e.g. acme (case-insensitive)',
+  infisicalSecrets:
+    'projectId/environment/secretPath, e.g. 6f1c.../prod/apps/* (the root path is projectId/environment/)',
+  vercelProjects: 'a project of a personal account, or teamId/project, e.g. team_abc/checkout',
+} as const satisfies Record<DestinationTargetList, string>;
+
+export type { DestinationTargetList };
+
 export const workerPolicySchema = z
   .object({
-    /** Schema version of this file. @default 1 */
-    version: z.literal(1).default(1),
+    /**
+     * Schema version of this file: in version 2 a target list left out allows nothing, in version 1
+     * any target (as before target lists existed). @default 1
+     */
+    version: z.union([z.literal(1), z.literal(2)]).default(1),
     openrouter: z
       .object({
         /**
@@ -123,6 +155,22 @@ export const workerPolicySchema = z
          * cluster the worker's pod runs in). @default []
          */
         kubernetesApiServers: z.array(origin).default([]),
+        /** Secrets a `kubernetes-secret` destination may write: `namespace/name`. @default version 1: any; version 2: none */
+        kubernetesSecrets: targetList,
+        /** Workloads a `kubernetes-secret` destination may restart: `namespace/Kind/name`. @default version 1: any; version 2: none */
+        kubernetesRestartTargets: targetList,
+        /** Secrets a `vault` destination may write: `[namespace/]mount/data/path`. @default version 1: any; version 2: none */
+        vaultSecrets: targetList,
+        /** Secrets an `aws-secrets-manager` destination may write: its `secretId`. @default version 1: any; version 2: none */
+        awsSecretIds: targetList,
+        /** Repositories a `github-actions-secret` destination may write to: `owner/repo`. @default version 1: any; version 2: none */
+        githubRepositories: targetList,
+        /** Organisations a `github-actions-secret` destination may write to. @default version 1: any; version 2: none */
+        githubOrganizations: targetList,
+        /** Folders an `infisical` destination may write to: `projectId/environment/secretPath`. @default version 1: any; version 2: none */
+        infisicalSecrets: targetList,
+        /** Projects a `vercel-env` destination may write to: `project` or `teamId/project`. @default version 1: any; version 2: none */
+        vercelProjects: targetList,
       })
       .strict()
       .prefault({}),
@@ -157,12 +205,26 @@ export const workerPolicySchema = z
         });
       }
     });
+  })
+  .transform((policy) => {
+    const open = (Object.keys(TARGET_LISTS) as DestinationTargetList[]).filter(
+      (list) => policy.destinations[list] === undefined,
+    );
+    const fill = policy.version === 1 ? [ANY_TARGET] : [];
+    const destinations = { ...policy.destinations };
+    for (const list of open) destinations[list] = [...fill];
+    return {
+      ...policy,
+      destinations: destinations as typeof policy.destinations & Record<DestinationTargetList, string[]>,
+      /** The target lists a version 1 policy left out, which therefore allow any target. */
+      openTargetLists: policy.version === 1 ? open : [],
+    };
   });
 
 /** The rules a worker enforces, with every default filled in and every URL in compared form. */
 export type WorkerPolicyRules = z.output<typeof workerPolicySchema>;
 
-type OriginLists = Exclude<keyof WorkerPolicyRules['destinations'], 'fileRoots'>;
+type OriginLists = Exclude<keyof WorkerPolicyRules['destinations'], 'fileRoots' | DestinationTargetList>;
 type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type MustHold<T extends true> = T;
 /**
@@ -170,6 +232,10 @@ type MustHold<T extends true> = T;
  * hooks name (DestinationOriginList in src/stores/destination.ts): add a new list in both places.
  */
 export type OriginListsMatchDestinations = MustHold<SameNames<OriginLists, DestinationOriginList>>;
+/** Likewise for the target lists (DestinationTargetList in src/stores/destination.ts). */
+export type TargetListsMatchDestinations = MustHold<
+  SameNames<keyof typeof TARGET_LISTS, DestinationTargetList>
+>;
 
 export interface WorkerPolicy extends WorkerPolicyRules {
   /** How messages name the policy, e.g. "the worker policy /etc/key-rotator/policy.yaml". */

@@ -20,6 +20,21 @@ export type DestinationOriginList =
   | 'vercelApiUrls'
   | 'kubernetesApiServers';
 
+/**
+ * The worker policy's target lists (under `destinations`): which secrets or workloads inside an
+ * allowed store a destination may touch (src/fields/target-patterns.ts). Like the origin lists,
+ * the policy schema has a list for each name here and no other.
+ */
+export type DestinationTargetList =
+  | 'kubernetesSecrets'
+  | 'kubernetesRestartTargets'
+  | 'vaultSecrets'
+  | 'awsSecretIds'
+  | 'githubRepositories'
+  | 'githubOrganizations'
+  | 'infisicalSecrets'
+  | 'vercelProjects';
+
 /** A URL the destination sends credentials to. */
 export interface OutboundUrl {
   /** The config field that holds it, e.g. `address`. */
@@ -34,6 +49,23 @@ export interface CredentialRef {
   /** The config field that holds the reference, e.g. `auth.token`. */
   field: string;
   ref: SecretRef;
+}
+
+/**
+ * Something inside an allowed store that the destination reads, writes or restarts (a Secret, a
+ * Vault path, a repository), checked against a worker policy target list (src/fields/target-patterns.ts).
+ */
+export interface PolicyTarget {
+  /** The config field that chooses it, e.g. `path` or `restart[0]`. */
+  field: string;
+  /** What it is, for the message, e.g. `Vault secret`. */
+  what: string;
+  /** The target in the written form of its list (`TARGET_LISTS` in worker-policy-schema.ts). */
+  target: string;
+  /** The worker policy list (under `destinations`) that must allow it. */
+  allowedBy: DestinationTargetList;
+  /** Compare without case (GitHub). @default false */
+  ignoreCase?: boolean;
 }
 
 /** A file the destination writes, checked against the worker policy's `destinations.fileRoots`. */
@@ -76,10 +108,12 @@ export interface Destination<Config> {
   credentialRefs(config: Config): CredentialRef[];
   /** Every file the destination writes. */
   writtenPaths(config: Config): WrittenPath[];
+  /** Every secret or workload inside its store that it touches (empty for a file). */
+  targets(config: Config): PolicyTarget[];
 }
 
 /** The worker policy hooks of a destination (its `policy.ts`). */
 export type DestinationPolicyHooks<Config> = Pick<
   Destination<Config>,
-  'outboundUrls' | 'credentialRefs' | 'writtenPaths'
+  'outboundUrls' | 'credentialRefs' | 'writtenPaths' | 'targets'
 >;

@@ -20,7 +20,11 @@ import type { RotationConfig } from '../../src/config/schema.js';
 import { resolveSecretRef } from '../../src/fields/secret-ref.js';
 import { PolicyViolationError } from '../../src/errors/rotator-errors.js';
 import { secretRefViolation } from '../../src/policy/check-rotation.js';
-import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
+import {
+  createRotationHarness,
+  MANAGEMENT_KEY_ENV,
+  type RotationHarness,
+} from '../support/rotation-harness.js';
 import { policyFor } from '../support/worker-policy.js';
 
 let h: RotationHarness;
@@ -110,6 +114,31 @@ describe('activity input checks', () => {
     );
     expect(message).toMatch(/argument 3: expected a sealed key .*; argument 4: /);
     expect(message).not.toContain('sk-or-v1-0123456789abcdef');
+  });
+
+  it('refuses a secret outside the policy’s target list (version 2), before any request', async () => {
+    const policy = policyFor({
+      version: 2,
+      baseUrls: [h.emulator.apiBaseUrl],
+      managementKeyEnvs: [MANAGEMENT_KEY_ENV],
+      fileRoots: [h.dir],
+      awsSecretIds: ['prod/openrouter/*'],
+    });
+    const narrow = createActivities(
+      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy }),
+    );
+    const foreign: RotationConfig = {
+      ...rotation,
+      destinations: [
+        ...rotation.destinations,
+        { type: 'aws-secrets-manager', secretId: 'prod/payments/db', region: 'eu-west-1' },
+      ],
+    };
+    const message = await refusalOf(run.run(narrow.destinations.readDestinations, foreign));
+    expect(message).toContain(
+      'refuses rotation "checked": destinations[1].secretId: AWS secret prod/payments/db ' +
+        "is not in the worker policy's destinations.awsSecretIds (allowed: prod/openrouter/*)",
+    );
   });
 
   it('refuses extra arguments', async () => {

@@ -239,6 +239,37 @@ describe('apply with a worker policy', () => {
     );
   });
 
+  it('a version 2 policy: a Kubernetes Secret and a Vault path outside its target lists, exit 2, creates nothing', async () => {
+    const name = uniqueName('policytargets');
+    const file = await writeRotations(name, (y) =>
+      vaultWith('https://vault.example.com')(loopbackRotation(y)).replace(
+        '      - type: file',
+        '      - type: kubernetes-secret\n        namespace: payments\n        name: db\n        key: password\n' +
+          '        auth: { method: kubeconfig, kubeconfig: { file: /run/secrets/kubeconfig }, server: https://k8s.example.com }\n' +
+          '      - type: file',
+      ),
+    );
+    const policy = await policyFile(
+      `version: 2\nopenrouter:\n  baseUrls: [http://127.0.0.1:9/api/v1]\n  managementKeyEnvs: [TEST_MGMT_KEY]\n` +
+        `credentials:\n  envs: [TEST_VAULT_TOKEN]\n  fileRoots: [/run/secrets]\n` +
+        `destinations:\n  fileRoots: [${dir}]\n  vaultAddresses: [https://vault.example.com]\n` +
+        `  kubernetesApiServers: [https://k8s.example.com]\n  kubernetesSecrets: [apps/*]\n  vaultSecrets: [secret/data/apps/y]\n`,
+    );
+    const run = await runKeyRotator(['apply', '-f', file, '--policy', policy], { env: ENV, cwd: dir });
+
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(run.stderr).toMatch(/2 problems\n/);
+    expect(run.stderr).toContain(
+      `rotations[0].destinations[0].path: the worker policy ${policy} would refuse rotation "${name}": ` +
+        "Vault secret secret/data/apps/x is not in the worker policy's destinations.vaultSecrets (allowed: secret/data/apps/y)",
+    );
+    expect(run.stderr).toContain(
+      `rotations[0].destinations[1].name: the worker policy ${policy} would refuse rotation "${name}": ` +
+        "Kubernetes Secret payments/db is not in the worker policy's destinations.kubernetesSecrets (allowed: apps/*)",
+    );
+    expect(await scheduleExists(client, name)).toBe(false);
+  });
+
   it('passes a rotation the policy allows (dry run)', async () => {
     const name = uniqueName('allowed');
     const file = await writeRotations(name, loopbackRotation);
@@ -311,7 +342,10 @@ describe('key-rotator worker and its policy', () => {
 
     const withFile = await startUpOf({ KEY_ROTATOR_POLICY: policy });
     expect(withFile.split('\n').filter((line) => line.includes('policy'))).toEqual([
-      `key-rotator worker policy: ${policy}`,
+      `key-rotator worker policy: ${policy}; version 1: any secret in an allowed store (destinations.kubernetesSecrets, ` +
+        'destinations.kubernetesRestartTargets, destinations.vaultSecrets, destinations.awsSecretIds, ' +
+        'destinations.githubRepositories, destinations.githubOrganizations, destinations.infisicalSecrets, ' +
+        'destinations.vercelProjects not set; version 2 allows only what they list)',
     ]);
     const withDefault = await startUpOf({});
     expect(withDefault.split('\n').filter((line) => line.includes('policy'))).toEqual([

@@ -76,7 +76,12 @@ destinations:
     expect(policy.destinations.vaultAddresses).toEqual(['https://vault.example.com:8200']);
     expect(policy.destinations.infisicalSiteUrls).toEqual([]);
     expect(policy.file).toBe('/etc/key-rotator/policy.yaml');
-    expect(describeWorkerPolicy(policy)).toBe('worker policy: /etc/key-rotator/policy.yaml');
+    expect(describeWorkerPolicy(policy)).toBe(
+      'worker policy: /etc/key-rotator/policy.yaml; version 1: any secret in an allowed store ' +
+        '(destinations.kubernetesSecrets, destinations.kubernetesRestartTargets, destinations.vaultSecrets, ' +
+        'destinations.awsSecretIds, destinations.githubRepositories, destinations.githubOrganizations, ' +
+        'destinations.infisicalSecrets, destinations.vercelProjects not set; version 2 allows only what they list)',
+    );
   });
 
   it('names the file, the field, the line and what was expected', () => {
@@ -200,8 +205,26 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         githubApiUrls: ['https://api.github.com'],
         vercelApiUrls: ['https://api.vercel.com'],
         kubernetesApiServers: [],
+        kubernetesSecrets: ['*'],
+        kubernetesRestartTargets: ['*'],
+        vaultSecrets: ['*'],
+        awsSecretIds: ['*'],
+        githubRepositories: ['*'],
+        githubOrganizations: ['*'],
+        infisicalSecrets: ['*'],
+        vercelProjects: ['*'],
       },
       notifications: { webhookOrigins: ['https://hooks.slack.com'] },
+      openTargetLists: [
+        'kubernetesSecrets',
+        'kubernetesRestartTargets',
+        'vaultSecrets',
+        'awsSecretIds',
+        'githubRepositories',
+        'githubOrganizations',
+        'infisicalSecrets',
+        'vercelProjects',
+      ],
       name: 'the default worker policy',
       file: undefined,
     });

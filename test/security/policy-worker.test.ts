@@ -207,6 +207,65 @@ describe('a workflow started with input the worker policy refuses', () => {
     expect(outcome.keysAfter).toEqual(outcome.keysBefore);
   });
 
+  it('a Vault secret outside the policy’s vaultSecrets: the (allowed) Vault sees no request', async () => {
+    const vault = await listener();
+    h.allow({ vaultAddresses: [vault.url], vaultSecrets: ['secret/data/apps/*'] });
+    const outcome = await attack(
+      'vault-target',
+      withDestination({
+        type: 'vault',
+        address: vault.url,
+        mount: 'secret',
+        path: 'teams/payments/db',
+        field: 'password',
+        auth: { method: 'token', token: { env: 'VAULT_TOKEN' } },
+      }),
+    );
+
+    expect(vault.requests).toEqual([]);
+    expect(outcome.message).toContain(
+      'refuses rotation "vault-target": destinations[1].path: Vault secret secret/data/teams/payments/db ' +
+        "is not in the worker policy's destinations.vaultSecrets (allowed: secret/data/apps/*)",
+    );
+    expect(outcome.message).toMatch(/preflight failed, nothing was changed/);
+    expect(outcome.fileAfter).toBe(outcome.fileBefore);
+    expect(outcome.keysAfter).toEqual(outcome.keysBefore);
+    expect(outcome.emulatorRequests).toBe(0);
+  });
+
+  it('a Kubernetes workload outside the policy’s restart targets: refused before any request', async () => {
+    h.allow({
+      kubernetesApiServers: ['https://127.0.0.1:9'],
+      credentialFileRoots: [h.dir],
+      kubernetesSecrets: ['apps/openrouter'],
+      kubernetesRestartTargets: ['apps/Deployment/checkout'],
+    });
+    const outcome = await attack(
+      'kube-target',
+      withDestination({
+        type: 'kubernetes-secret',
+        namespace: 'apps',
+        name: 'openrouter',
+        key: 'OPENROUTER_API_KEY',
+        auth: {
+          method: 'kubeconfig',
+          kubeconfig: { file: join(h.dir, 'kubeconfig') },
+          server: 'https://127.0.0.1:9',
+        },
+        restart: [{ kind: 'Deployment', name: 'payments-api' }],
+        waitForRollout: true,
+      }),
+    );
+
+    expect(outcome.message).toContain(
+      'destinations[1].restart[0]: Kubernetes Deployment apps/Deployment/payments-api ' +
+        "is not in the worker policy's destinations.kubernetesRestartTargets (allowed: apps/Deployment/checkout)",
+    );
+    expect(outcome.fileAfter).toBe(outcome.fileBefore);
+    expect(outcome.keysAfter).toEqual(outcome.keysBefore);
+    expect(outcome.emulatorRequests).toBe(0);
+  });
+
   it('a file destination outside the policy roots: the file is not created', async () => {
     const stolen = join(outside, 'stolen.env');
     const outcome = await attack(

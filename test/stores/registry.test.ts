@@ -181,6 +181,8 @@ describe('the destination registry', () => {
     const { config } = samples[type]!;
     const destination = findDestination(type)!;
     const nothingAllowed = workerPolicyFromRules({
+      // Version 2: the target lists left out allow nothing too.
+      version: 2,
       credentials: { envs: [], fileRoots: [] },
       destinations: {
         fileRoots: [],
@@ -200,10 +202,21 @@ describe('the destination registry', () => {
       ...destination
         .credentialRefs(config)
         .map((c) => `${c.field}.${c.ref.env !== undefined ? 'env' : 'file'}`),
+      ...destination.targets(config).map((t) => t.field),
     ].map((field) => `destinations[0].${field}`);
     expect(expected.length).toBeGreaterThan(0);
     expect(refused.sort()).toEqual(expected.sort());
   });
+
+  it.each(schemaTypes.filter((type) => type !== 'file'))(
+    '%s: the policy hooks name the secret it touches, for a worker policy target list',
+    (type) => {
+      const { config } = samples[type]!;
+      const targets = findDestination(type)!.targets(config);
+      expect(targets.length).toBeGreaterThan(0);
+      for (const { target } of targets) expect(target).not.toBe('');
+    },
+  );
 
   it('resolves a relative file path from the worker folder in the store, and shows it as written in the CLI', () => {
     const config: DestinationConfig = { type: 'file', path: 'conf/app.env', format: 'dotenv', field: 'KEY' };

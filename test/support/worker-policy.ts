@@ -6,10 +6,19 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
-import type { WorkerPolicy, workerPolicySchema } from '../../src/policy/worker-policy-schema.js';
+import type {
+  DestinationTargetList,
+  WorkerPolicy,
+  workerPolicySchema,
+} from '../../src/policy/worker-policy-schema.js';
 
-/** What a test's worker may do; every list left out allows nothing. */
+/**
+ * What a test's worker may do; every endpoint, folder or variable list left out allows nothing.
+ * Target lists (which secrets in an allowed store) left out allow any target, as in a version 1
+ * policy file; `version: 2` makes them allow nothing too.
+ */
 export interface PolicyAllowances {
+  version?: 1 | 2;
   baseUrls?: string[];
   managementKeyEnvs?: string[];
   credentialEnvs?: string[];
@@ -22,12 +31,31 @@ export interface PolicyAllowances {
   vercelApiUrls?: string[];
   kubernetesApiServers?: string[];
   webhookOrigins?: string[];
+  kubernetesSecrets?: string[];
+  kubernetesRestartTargets?: string[];
+  vaultSecrets?: string[];
+  awsSecretIds?: string[];
+  githubRepositories?: string[];
+  githubOrganizations?: string[];
+  infisicalSecrets?: string[];
+  vercelProjects?: string[];
 }
+
+const TARGET_ALLOWANCES = [
+  'kubernetesSecrets',
+  'kubernetesRestartTargets',
+  'vaultSecrets',
+  'awsSecretIds',
+  'githubRepositories',
+  'githubOrganizations',
+  'infisicalSecrets',
+  'vercelProjects',
+] as const satisfies readonly DestinationTargetList[];
 
 /** The policy file content for `allow`. */
 export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolicySchema> {
   return {
-    version: 1,
+    version: allow.version ?? 1,
     openrouter: { baseUrls: allow.baseUrls ?? [], managementKeyEnvs: allow.managementKeyEnvs ?? [] },
     credentials: { envs: allow.credentialEnvs ?? [], fileRoots: allow.credentialFileRoots ?? [] },
     destinations: {
@@ -38,6 +66,9 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       githubApiUrls: allow.githubApiUrls ?? [],
       vercelApiUrls: allow.vercelApiUrls ?? [],
       kubernetesApiServers: allow.kubernetesApiServers ?? [],
+      ...Object.fromEntries(
+        TARGET_ALLOWANCES.filter((list) => allow[list] !== undefined).map((list) => [list, allow[list]]),
+      ),
     },
     notifications: { webhookOrigins: allow.webhookOrigins ?? [] },
   };
@@ -57,8 +88,9 @@ export function writePolicyFile(file: string, allow: PolicyAllowances): string {
 /** `a` and `b` together. */
 export function mergeAllowances(a: PolicyAllowances, b: PolicyAllowances): PolicyAllowances {
   const merged: PolicyAllowances = { ...a };
-  for (const [key, values] of Object.entries(b) as [keyof PolicyAllowances, string[]][]) {
-    merged[key] = [...new Set([...(a[key] ?? []), ...values])];
+  for (const [key, values] of Object.entries(b) as [keyof PolicyAllowances, unknown][]) {
+    if (key === 'version') merged.version = b.version;
+    else merged[key] = [...new Set([...(a[key] ?? []), ...(values as string[])])];
   }
   return merged;
 }

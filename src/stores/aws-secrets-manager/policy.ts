@@ -10,4 +10,8 @@ export const awsPolicyHooks: DestinationPolicyHooks<AwsDestinationConfig> = {
       : [{ field: 'endpoint', url: config.endpoint, allowedBy: 'awsEndpoints' }],
   credentialRefs: () => [],
   writtenPaths: () => [],
+  // As written: a name resolves in the worker's account and the configured region; an ARN prefix pins both.
+  targets: (config) => [
+    { field: 'secretId', what: 'AWS secret', target: config.secretId, allowedBy: 'awsSecretIds' },
+  ],
 };

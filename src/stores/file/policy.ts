@@ -6,4 +6,6 @@ export const filePolicyHooks: DestinationPolicyHooks<FileDestinationConfig> = {
   outboundUrls: () => [],
   credentialRefs: () => [],
   writtenPaths: (config) => [{ field: 'path', path: config.path }],
+  // Its folder is the target: destinations.fileRoots decides it.
+  targets: () => [],
 };

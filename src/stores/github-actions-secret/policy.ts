@@ -8,4 +8,25 @@ export const githubActionsSecretPolicyHooks: DestinationPolicyHooks<GithubAction
       ? [{ field: 'auth.token', ref: auth.token }]
       : [{ field: 'auth.app.privateKey', ref: auth.app.privateKey }],
   writtenPaths: () => [],
+  // GitHub compares owners and repositories without case, and so does the policy.
+  targets: (config) =>
+    config.organization !== undefined
+      ? [
+          {
+            field: 'organization',
+            what: 'GitHub organisation',
+            target: config.organization,
+            allowedBy: 'githubOrganizations',
+            ignoreCase: true,
+          },
+        ]
+      : [
+          {
+            field: 'repository',
+            what: 'GitHub repository',
+            target: config.repository ?? '',
+            allowedBy: 'githubRepositories',
+            ignoreCase: true,
+          },
+        ],
 };

@@ -1,6 +1,6 @@
 /** The config of a `github-actions-secret` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
+import { pathSegment, secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
@@ -10,7 +10,10 @@ const githubSecretName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected letters, digits and _, not starting with a digit')
   .refine((name) => !/^GITHUB_/i.test(name), 'GitHub refuses secret names that start with GITHUB_');
 
-const ownerOrName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a GitHub owner or repository name');
+const ownerOrName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, 'expected a GitHub owner or repository name')
+  .refine((s) => s !== '.' && s !== '..', 'expected a GitHub owner or repository name, not . or ..');
 
 const githubAuth = z.union([
   z.object({ token: secretRef }).strict(),
@@ -44,7 +47,7 @@ export const githubActionsSecretDestinationSchema = z
       )
       .optional(),
     /** An environment of `repository` (an environment secret). */
-    environment: z.string().min(1).optional(),
+    environment: pathSegment.optional(),
     /** An organisation (an organisation secret); exclusive with `repository`. */
     organization: ownerOrName.optional(),
     /** Which of the organisation's repositories may use it. @default "private" */

@@ -8,4 +8,12 @@ export const infisicalPolicyHooks: DestinationPolicyHooks<InfisicalDestinationCo
     { field: 'auth.clientSecret', ref: auth.clientSecret },
   ],
   writtenPaths: () => [],
+  targets: (config) => [
+    {
+      field: 'secretPath',
+      what: 'Infisical folder',
+      target: `${config.projectId}/${config.environment}${config.secretPath.replace(/(?<=.)\/+$/, '')}`,
+      allowedBy: 'infisicalSecrets',
+    },
+  ],
 };

@@ -20,4 +20,18 @@ export const kubernetesSecretPolicyHooks: DestinationPolicyHooks<KubernetesSecre
       ? [{ field: 'auth.kubeconfig', ref: auth.kubeconfig }]
       : [{ field: 'auth.method', ref: { file: `${SERVICE_ACCOUNT_DIR}/token` } }],
   writtenPaths: () => [],
+  targets: (config) => [
+    {
+      field: 'name',
+      what: 'Kubernetes Secret',
+      target: `${config.namespace}/${config.name}`,
+      allowedBy: 'kubernetesSecrets',
+    },
+    ...config.restart.map((workload, i) => ({
+      field: `restart[${i}]`,
+      what: `Kubernetes ${workload.kind}`,
+      target: `${config.namespace}/${workload.kind}/${workload.name}`,
+      allowedBy: 'kubernetesRestartTargets' as const,
+    })),
+  ],
 };

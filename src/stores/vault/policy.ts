@@ -1,4 +1,5 @@
 import type { DestinationPolicyHooks } from '../destination.js';
+import { vaultDataPath } from './label.js';
 import type { VaultDestinationConfig } from './schema.js';
 
 export const vaultPolicyHooks: DestinationPolicyHooks<VaultDestinationConfig> = {
@@ -11,4 +12,7 @@ export const vaultPolicyHooks: DestinationPolicyHooks<VaultDestinationConfig> = 
           { field: 'auth.secretId', ref: auth.secretId },
         ],
   writtenPaths: () => [],
+  targets: (config) => [
+    { field: 'path', what: 'Vault secret', target: vaultDataPath(config), allowedBy: 'vaultSecrets' },
+  ],
 };

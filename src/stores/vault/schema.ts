@@ -1,6 +1,6 @@
 /** The config of a `vault` destination (KV v2). No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
+import { secretRef, serviceUrl, storePath } from '../../fields/field-schemas.js';
 
 const vaultAuth = z.discriminatedUnion('method', [
   z.object({ method: z.literal('token'), token: secretRef }).strict(),
@@ -21,13 +21,13 @@ export const vaultDestinationSchema = z
     /** Vault / OpenBao address, e.g. https://vault.example.com:8200 */
     address: serviceUrl,
     /** KV v2 mount. @default "secret" */
-    mount: z.string().min(1).default('secret'),
+    mount: storePath.default('secret'),
     /** Secret path inside the mount, e.g. apps/checkout */
-    path: z.string().min(1),
+    path: storePath,
     /** Field of the secret that holds the key; other fields are kept. @default "OPENROUTER_API_KEY" */
     field: z.string().min(1).default('OPENROUTER_API_KEY'),
     /** Vault Enterprise / HCP namespace. */
-    namespace: z.string().min(1).optional(),
+    namespace: storePath.optional(),
     auth: vaultAuth,
   })
   .strict();

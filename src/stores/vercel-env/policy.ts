@@ -5,4 +5,12 @@ export const vercelEnvPolicyHooks: DestinationPolicyHooks<VercelEnvDestinationCo
   outboundUrls: (config) => [{ field: 'apiUrl', url: config.apiUrl, allowedBy: 'vercelApiUrls' }],
   credentialRefs: ({ auth }) => [{ field: 'auth.token', ref: auth.token }],
   writtenPaths: () => [],
+  targets: (config) => [
+    {
+      field: 'project',
+      what: 'Vercel project',
+      target: config.teamId ? `${config.teamId}/${config.project}` : config.project,
+      allowedBy: 'vercelProjects',
+    },
+  ],
 };

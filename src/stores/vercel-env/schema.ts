@@ -1,6 +1,6 @@
 /** The config of a `vercel-env` destination. No Node built-ins: the workflow imports the config schema. */
 import { z } from 'zod';
-import { secretRef, serviceUrl } from '../../fields/field-schemas.js';
+import { pathSegment, secretRef, serviceUrl } from '../../fields/field-schemas.js';
 
 export const DEFAULT_VERCEL_API_URL = 'https://api.vercel.com';
 
@@ -10,9 +10,9 @@ export const vercelEnvDestinationSchema = z
     /** Vercel's REST API. @default "https://api.vercel.com" */
     apiUrl: serviceUrl.default(DEFAULT_VERCEL_API_URL),
     /** Project id or name. */
-    project: z.string().min(1),
+    project: pathSegment,
     /** Team the project belongs to (`teamId` query parameter); omit for a personal account. */
-    teamId: z.string().min(1).optional(),
+    teamId: pathSegment.optional(),
     /** @default "OPENROUTER_API_KEY" */
     key: z
       .string()
