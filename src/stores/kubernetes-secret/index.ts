@@ -7,7 +7,7 @@
  * (openid-client, ws, tar-fs, socks, its own undici…), runs `exec` credential plugins a
  * kubeconfig names (a kubeconfig would choose programs the worker runs), and does its own
  * redirect and timeout handling, where every other destination refuses redirects and bounds each
- * request in one visible place. kube-client.ts reads kubeconfigs the way kubectl does for the
+ * request in one visible place. kubeconfig.ts reads kubeconfigs the way kubectl does for the
  * credentials we accept (token, token file, client certificate, CA) and refuses the rest by name.
  */
 import type { Destination } from '../destination.js';

@@ -20,14 +20,12 @@ import {
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import {
   kubeRequest,
-  resolveConnection,
   statusOf,
   unexpectedKubeStatus,
-  type KubeClientDeps,
-  type KubeConnection,
   type KubeRequest,
   type KubeResponse,
 } from './kube-client.js';
+import { resolveConnection, type KubeClientDeps, type KubeConnection } from './kubeconfig.js';
 import { kubernetesSecretDestinationLabel } from './label.js';
 import {
   parseWorkload,
