@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { errnoCode } from '../../errors/errno.js';
 import { DestinationAuthError, DestinationError } from '../../errors/rotator-errors.js';
 import { readDotenvValue, setDotenvValue } from '../dotenv-format.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import type { StoredSecret, WriteResult } from '../secret-store.js';
+import { SetValueStore } from '../set-value-store.js';
 import { fileDestinationLabel } from './label.js';
 import type { FileDestinationConfig } from './schema.js';
 
@@ -30,7 +31,7 @@ export function fileVersion(content: string): string {
   return createHash('sha256').update(content, 'utf8').digest('hex').slice(0, 12);
 }
 
-export class FileSecretStore implements SecretStore {
+export class FileSecretStore extends SetValueStore {
   readonly description: string;
   /** Absolute path of the file. */
   readonly path: string;
@@ -38,6 +39,7 @@ export class FileSecretStore implements SecretStore {
   private readonly field: string;
 
   constructor(config: FileDestinationConfig, deps: FileStoreDeps = {}) {
+    super();
     const cwd = deps.cwd ?? process.cwd();
     this.path = path.resolve(cwd, config.path);
     this.format = config.format;
@@ -58,17 +60,7 @@ export class FileSecretStore implements SecretStore {
     return value ? { value, version: fileVersion(content) } : null;
   }
 
-  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(value, 'write the new key');
-  }
-
-  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(previousValue, 'restore the previous key');
-  }
-
-  private async setValue(value: string, purpose: string): Promise<WriteResult> {
-    if (value === '')
-      throw new DestinationError(this.description, `refusing to ${purpose}: the value is empty`);
+  protected async setValue(value: string): Promise<WriteResult> {
     const content = await this.readContent();
     // Idempotent: a retry after a lost reply finds the value already there and changes nothing.
     if (content !== null && this.extract(content) === value) return { version: fileVersion(content) };

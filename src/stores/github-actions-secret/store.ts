@@ -14,33 +14,17 @@
 import { sign } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { resolveSecretRef } from '../../fields/secret-ref.js';
 import { DestinationAuthError, DestinationError } from '../../errors/rotator-errors.js';
 import { registerSecret } from '../../errors/redact.js';
-import {
-  httpContext,
-  requestJson,
-  retryAfterMs,
-  unexpectedStatus,
-  type FetchLike,
-  type HttpContext,
-  type JsonResponse,
-} from '../http-json.js';
-import type {
-  SecretStore,
-  StoredSecret,
-  WriteOnlyState,
-  WriteOptions,
-  WriteResult,
-} from '../secret-store.js';
+import { requestJson, retryAfterMs, type JsonResponse } from '../http-json.js';
+import { RestSecretStore, type RestService, type RestStoreDeps } from '../rest-store.js';
+import type { SetPurpose } from '../set-value-store.js';
+import type { StoredSecret, WriteOnlyState, WriteResult } from '../secret-store.js';
 import { githubActionsSecretDestinationLabel } from './label.js';
 import type { GithubActionsSecretDestinationConfig } from './schema.js';
 
-export interface GithubStoreDeps extends SecretRefDeps {
-  /** @default globalThis.fetch */
-  fetch?: FetchLike;
-  /** Per-request time limit. @default 30000 */
-  requestTimeoutMs?: number;
+export interface GithubStoreDeps extends RestStoreDeps {
   /** Clock for the App JWT and the installation token's expiry. @default Date.now */
   now?: () => number;
 }
@@ -61,19 +45,24 @@ interface InstallationToken {
   expiresAt: number;
 }
 
-export class GithubActionsSecretStore implements SecretStore {
-  readonly description: string;
-  private readonly http: HttpContext;
+const GITHUB: RestService<GithubActionsSecretDestinationConfig> = {
+  name: 'GitHub',
+  addressField: 'apiUrl',
+  label: githubActionsSecretDestinationLabel,
+  messageOf,
+  malformedHint: (config) => ` at ${apiUrlOf(config)}; is apiUrl right?`,
+};
+
+export class GithubActionsSecretStore extends RestSecretStore<
+  GithubActionsSecretDestinationConfig,
+  GithubStoreDeps
+> {
   private readonly now: () => number;
   private installationToken: InstallationToken | undefined;
 
-  constructor(
-    private readonly config: GithubActionsSecretDestinationConfig,
-    private readonly deps: GithubStoreDeps = {},
-  ) {
-    this.description = githubActionsSecretDestinationLabel(config);
+  constructor(config: GithubActionsSecretDestinationConfig, deps: GithubStoreDeps = {}) {
+    super(config, deps, GITHUB);
     this.now = deps.now ?? Date.now;
-    this.http = httpContext(this.description, 'GitHub', 'apiUrl', deps);
   }
 
   /** Always null: GitHub never hands a secret's value back. */
@@ -94,18 +83,8 @@ export class GithubActionsSecretStore implements SecretStore {
     return { updatedAt: parsed.data.updated_at, version: parsed.data.updated_at };
   }
 
-  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(value, 'write the new key');
-  }
-
-  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(previousValue, 'restore the previous key');
-  }
-
   /** Seals and PUTs; writing the same value again is harmless (GitHub keeps no versions). */
-  private async setValue(value: string, purpose: string): Promise<WriteResult> {
-    if (value === '')
-      throw new DestinationError(this.description, `refusing to ${purpose}: the value is empty`);
+  protected async setValue(value: string, purpose: SetPurpose): Promise<WriteResult> {
     let response = await this.putSealed(value, purpose, await this.publicKey(purpose));
     // GitHub rotated the public key between our GET and PUT: seal again with the new one, once.
     if (response.status === 422 && /key/i.test(messageOf(response))) {
@@ -277,19 +256,12 @@ export class GithubActionsSecretStore implements SecretStore {
   }
 
   private baseUrl(): string {
-    return this.config.apiUrl.replace(/\/+$/, '');
+    return apiUrlOf(this.config);
   }
+}
 
-  private failure(response: JsonResponse, action: string): DestinationError {
-    return unexpectedStatus(this.http, response, action, messageOf(response));
-  }
-
-  private malformed(what: string): DestinationError {
-    return new DestinationError(
-      this.description,
-      `unexpected ${what} response from GitHub at ${this.baseUrl()}; is apiUrl right?`,
-    );
-  }
+function apiUrlOf(config: GithubActionsSecretDestinationConfig): string {
+  return config.apiUrl.replace(/\/+$/, '');
 }
 
 type GithubAppPrivateKeyRef = Extract<

@@ -7,30 +7,21 @@
  * than stored as something else.
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { resolveSecretRef } from '../../fields/secret-ref.js';
 import {
   DestinationApprovalPendingError,
   DestinationAuthError,
   DestinationError,
 } from '../../errors/rotator-errors.js';
 import { registerSecret } from '../../errors/redact.js';
-import {
-  httpContext,
-  requestJson,
-  unexpectedStatus,
-  type FetchLike,
-  type HttpContext,
-  type JsonResponse,
-} from '../http-json.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { requestJson, type JsonResponse } from '../http-json.js';
+import { RestSecretStore, type RestService, type RestStoreDeps } from '../rest-store.js';
+import type { SetPurpose } from '../set-value-store.js';
+import type { StoredSecret, WriteResult } from '../secret-store.js';
 import { infisicalDestinationLabel } from './label.js';
 import type { InfisicalDestinationConfig } from './schema.js';
 
-export interface InfisicalStoreDeps extends SecretRefDeps {
-  /** @default globalThis.fetch */
-  fetch?: FetchLike;
-  /** Per-request time limit. @default 30000 */
-  requestTimeoutMs?: number;
+export interface InfisicalStoreDeps extends RestStoreDeps {
   /** Clock for access-token expiry. @default Date.now */
   now?: () => number;
 }
@@ -68,19 +59,21 @@ interface Session {
   ttlMs: number;
 }
 
-export class InfisicalSecretStore implements SecretStore {
-  readonly description: string;
-  private readonly http: HttpContext;
+const INFISICAL: RestService<InfisicalDestinationConfig> = {
+  name: 'Infisical',
+  addressField: 'siteUrl',
+  label: infisicalDestinationLabel,
+  messageOf,
+  malformedHint: (config) => ` at ${siteUrlOf(config)}; is siteUrl right?`,
+};
+
+export class InfisicalSecretStore extends RestSecretStore<InfisicalDestinationConfig, InfisicalStoreDeps> {
   private readonly now: () => number;
   private session: Session | undefined;
 
-  constructor(
-    private readonly config: InfisicalDestinationConfig,
-    private readonly deps: InfisicalStoreDeps = {},
-  ) {
-    this.description = infisicalDestinationLabel(config);
+  constructor(config: InfisicalDestinationConfig, deps: InfisicalStoreDeps = {}) {
+    super(config, deps, INFISICAL);
     this.now = deps.now ?? Date.now;
-    this.http = httpContext(this.description, 'Infisical', 'siteUrl', deps);
   }
 
   async read(): Promise<StoredSecret | null> {
@@ -118,19 +111,11 @@ export class InfisicalSecretStore implements SecretStore {
     return secretValue ? { value: secretValue, version: String(version) } : null;
   }
 
-  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(value, 'write the new key');
-  }
-
-  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(previousValue, 'restore the previous key');
-  }
-
-  private async setValue(value: string, purpose: string): Promise<WriteResult> {
-    if (value === '' || value !== value.trim()) {
+  protected async setValue(value: string, purpose: SetPurpose): Promise<WriteResult> {
+    if (value !== value.trim()) {
       throw new DestinationError(
         this.description,
-        `refusing to ${purpose}: the value is empty or has surrounding whitespace, which Infisical would trim`,
+        `refusing to ${purpose}: the value has surrounding whitespace, which Infisical would trim`,
       );
     }
     const current = await this.read();
@@ -276,19 +261,12 @@ export class InfisicalSecretStore implements SecretStore {
   }
 
   private baseUrl(): string {
-    return this.config.siteUrl.replace(/\/+$/, '');
+    return siteUrlOf(this.config);
   }
+}
 
-  private failure(response: JsonResponse, action: string): DestinationError {
-    return unexpectedStatus(this.http, response, action, messageOf(response));
-  }
-
-  private malformed(what: string): DestinationError {
-    return new DestinationError(
-      this.description,
-      `unexpected ${what} response from Infisical at ${this.baseUrl()}; is siteUrl right?`,
-    );
-  }
+function siteUrlOf(config: InfisicalDestinationConfig): string {
+  return config.siteUrl.replace(/\/+$/, '');
 }
 
 /** 0 seconds means "no expiry" in Infisical's token settings. */

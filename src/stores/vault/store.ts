@@ -7,30 +7,20 @@
  * was lost; anything else is someone else's change, reported as a conflict.
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { resolveSecretRef } from '../../fields/secret-ref.js';
 import {
   DestinationAuthError,
   DestinationConflictError,
   DestinationError,
 } from '../../errors/rotator-errors.js';
 import { registerSecret } from '../../errors/redact.js';
-import {
-  httpContext,
-  requestJson,
-  unexpectedStatus,
-  type FetchLike,
-  type HttpContext,
-  type JsonResponse,
-} from '../http-json.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { requestJson, type JsonResponse } from '../http-json.js';
+import { RestSecretStore, type RestService, type RestStoreDeps } from '../rest-store.js';
+import type { StoredSecret, WriteResult } from '../secret-store.js';
 import { trimSlashes, vaultDestinationLabel } from './label.js';
 import type { VaultDestinationConfig } from './schema.js';
 
-export interface VaultStoreDeps extends SecretRefDeps {
-  /** @default globalThis.fetch */
-  fetch?: FetchLike;
-  /** Per-request time limit. @default 30000 */
-  requestTimeoutMs?: number;
+export interface VaultStoreDeps extends RestStoreDeps {
   /** Clock for token expiry. @default Date.now */
   now?: () => number;
 }
@@ -69,19 +59,21 @@ interface CachedToken {
   renewAfter: number;
 }
 
-export class VaultSecretStore implements SecretStore {
-  readonly description: string;
-  private readonly http: HttpContext;
+const VAULT: RestService<VaultDestinationConfig> = {
+  name: 'Vault',
+  addressField: 'address',
+  label: vaultDestinationLabel,
+  messageOf: (response) => errorsOf(response).join('; '),
+  malformedHint: (config) => `; is mount "${config.mount}" a KV version 2 engine?`,
+};
+
+export class VaultSecretStore extends RestSecretStore<VaultDestinationConfig, VaultStoreDeps> {
   private readonly now: () => number;
   private token: CachedToken | undefined;
 
-  constructor(
-    private readonly config: VaultDestinationConfig,
-    private readonly deps: VaultStoreDeps = {},
-  ) {
-    this.description = vaultDestinationLabel(config);
+  constructor(config: VaultDestinationConfig, deps: VaultStoreDeps = {}) {
+    super(config, deps, VAULT);
     this.now = deps.now ?? Date.now;
-    this.http = httpContext(this.description, 'Vault', 'address', deps);
   }
 
   async read(): Promise<StoredSecret | null> {
@@ -91,17 +83,8 @@ export class VaultSecretStore implements SecretStore {
     return value ? { value, version: String(current.version) } : null;
   }
 
-  async write(value: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setField(value);
-  }
-
-  /** Rollback writes the previous value as a new version (history is never deleted). */
-  async restore(previousValue: string, _options: WriteOptions): Promise<WriteResult> {
-    return this.setField(previousValue);
-  }
-
-  private async setField(value: string): Promise<WriteResult> {
-    if (value === '') throw new DestinationError(this.description, 'refusing to write an empty value');
+  /** Writes the field as a new version of the secret, its other fields kept. */
+  protected async setValue(value: string): Promise<WriteResult> {
     const current = await this.readCurrent();
     if (this.fieldOf(current.data) === value) return { version: String(current.version) };
 
@@ -109,7 +92,7 @@ export class VaultSecretStore implements SecretStore {
       data: { ...current.data, [this.config.field]: value },
       options: { cas: current.version },
     });
-    if (response.status === 400 && this.errorsOf(response).some((e) => /check-and-set/i.test(e))) {
+    if (response.status === 400 && errorsOf(response).some((e) => /check-and-set/i.test(e))) {
       // A retry whose earlier attempt was applied, or someone else's change: look before deciding.
       const now = await this.readCurrent();
       if (this.fieldOf(now.data) === value) return { version: String(now.version) };
@@ -131,7 +114,7 @@ export class VaultSecretStore implements SecretStore {
       // 404 with metadata = the latest version is deleted or destroyed: CAS must still name it.
       const parsed = readBody.safeParse(response.body);
       if (parsed.success) return { version: parsed.data.data.metadata.version, data: {} };
-      const errors = this.errorsOf(response);
+      const errors = errorsOf(response);
       if (errors.length > 0) {
         throw new DestinationError(
           this.description,
@@ -173,7 +156,7 @@ export class VaultSecretStore implements SecretStore {
     if (response.status === 401 || response.status === 403) {
       throw new DestinationAuthError(
         this.description,
-        `Vault refused to ${action} (HTTP ${response.status}: ${this.errorsOf(response).join('; ') || 'permission denied'}); ` +
+        `Vault refused to ${action} (HTTP ${response.status}: ${errorsOf(response).join('; ') || 'permission denied'}); ` +
           `check that the ${this.config.auth.method} credentials are valid and that their policy grants ` +
           `create, read and update on ${trimSlashes(this.config.mount)}/data/${trimSlashes(this.config.path)}`,
       );
@@ -218,7 +201,7 @@ export class VaultSecretStore implements SecretStore {
     if (response.status === 400 || response.status === 401 || response.status === 403) {
       throw new DestinationAuthError(
         this.description,
-        `Vault refused the AppRole login at auth/${auth.mount} (HTTP ${response.status}: ${this.errorsOf(response).join('; ')}); ` +
+        `Vault refused the AppRole login at auth/${auth.mount} (HTTP ${response.status}: ${errorsOf(response).join('; ')}); ` +
           'check the role_id and secret_id (a secret_id may have expired or run out of uses)',
       );
     }
@@ -241,22 +224,12 @@ export class VaultSecretStore implements SecretStore {
   private baseUrl(): string {
     return this.config.address.replace(/\/+$/, '');
   }
+}
 
-  private errorsOf(response: JsonResponse): string[] {
-    const parsed = errorsBody.safeParse(response.body);
-    return parsed.success ? (parsed.data.errors ?? []) : [];
-  }
-
-  private failure(response: JsonResponse, action: string): DestinationError {
-    return unexpectedStatus(this.http, response, action, this.errorsOf(response).join('; '));
-  }
-
-  private malformed(what: string): DestinationError {
-    return new DestinationError(
-      this.description,
-      `unexpected ${what} response from Vault; is mount "${this.config.mount}" a KV version 2 engine?`,
-    );
-  }
+/** The `errors` Vault lists in an error answer. */
+function errorsOf(response: JsonResponse): string[] {
+  const parsed = errorsBody.safeParse(response.body);
+  return parsed.success ? (parsed.data.errors ?? []) : [];
 }
 
 function encodePath(s: string): string {

@@ -13,31 +13,16 @@
  * previous value a rollback writes back comes from the workflow (see SecretStore.restore).
  */
 import { z } from 'zod';
-import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
+import { resolveSecretRef } from '../../fields/secret-ref.js';
 import { DestinationAuthError, DestinationError } from '../../errors/rotator-errors.js';
-import {
-  httpContext,
-  requestJson,
-  unexpectedStatus,
-  type FetchLike,
-  type HttpContext,
-  type JsonResponse,
-} from '../http-json.js';
-import type {
-  SecretStore,
-  StoredSecret,
-  WriteOnlyState,
-  WriteOptions,
-  WriteResult,
-} from '../secret-store.js';
+import { requestJson, type JsonResponse } from '../http-json.js';
+import { RestSecretStore, type RestService, type RestStoreDeps } from '../rest-store.js';
+import type { SetPurpose } from '../set-value-store.js';
+import type { StoredSecret, WriteOnlyState, WriteOptions, WriteResult } from '../secret-store.js';
 import { vercelEnvDestinationLabel } from './label.js';
 import { vercelEnvIsWriteOnly, type VercelEnvDestinationConfig } from './schema.js';
 
-export interface VercelStoreDeps extends SecretRefDeps {
-  /** @default globalThis.fetch */
-  fetch?: FetchLike;
-  /** Per-request time limit. @default 30000 */
-  requestTimeoutMs?: number;
+export interface VercelStoreDeps extends RestStoreDeps {
   /** How long one `settle()` call waits for the redeployment before asking to be retried. @default 40000 */
   deployWaitMs?: number;
   /** Pause between deployment status checks. @default 3000 */
@@ -90,18 +75,20 @@ const errorBody = z
   .object({ error: z.object({ message: z.string().optional() }).loose().optional() })
   .loose();
 
-export class VercelEnvStore implements SecretStore {
-  readonly description: string;
+const VERCEL: RestService<VercelEnvDestinationConfig> = {
+  name: 'Vercel',
+  addressField: 'apiUrl',
+  label: vercelEnvDestinationLabel,
+  messageOf,
+  malformedHint: () => '; is apiUrl right?',
+};
+
+export class VercelEnvStore extends RestSecretStore<VercelEnvDestinationConfig, VercelStoreDeps> {
   /** Set for `sensitive` variables only, which cannot be read back (see SecretStore). */
   readonly readWriteOnlyState?: () => Promise<WriteOnlyState | null>;
-  private readonly http: HttpContext;
 
-  constructor(
-    private readonly config: VercelEnvDestinationConfig,
-    private readonly deps: VercelStoreDeps = {},
-  ) {
-    this.description = vercelEnvDestinationLabel(config);
-    this.http = httpContext(this.description, 'Vercel', 'apiUrl', deps);
+  constructor(config: VercelEnvDestinationConfig, deps: VercelStoreDeps = {}) {
+    super(config, deps, VERCEL);
     if (vercelEnvIsWriteOnly(config)) this.readWriteOnlyState = () => this.writeOnlyState();
   }
 
@@ -124,14 +111,6 @@ export class VercelEnvStore implements SecretStore {
       value: parsed.data.value,
       version: String(variable.updatedAt ?? variable.createdAt ?? variable.id),
     };
-  }
-
-  async write(value: string, options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(value, options, 'write the new key');
-  }
-
-  async restore(previousValue: string, options: WriteOptions): Promise<WriteResult> {
-    return this.setValue(previousValue, options, 'restore the previous key');
   }
 
   /** With `redeploy`: waits until the newest production deployment is READY (retryable while building). */
@@ -172,9 +151,7 @@ export class VercelEnvStore implements SecretStore {
     return { updatedAt: new Date(updatedAt).toISOString(), version: String(updatedAt) };
   }
 
-  private async setValue(value: string, options: WriteOptions, purpose: string): Promise<WriteResult> {
-    if (value === '')
-      throw new DestinationError(this.description, `refusing to ${purpose}: the value is empty`);
+  protected async setValue(value: string, purpose: SetPurpose, options: WriteOptions): Promise<WriteResult> {
     // Idempotent: a retry after a lost reply neither writes nor redeploys again. The variable's
     // comment names the write (no secret in it), which also works for sensitive variables.
     const comment = writeComment(options);
@@ -316,17 +293,6 @@ export class VercelEnvStore implements SecretStore {
       );
     }
     return response;
-  }
-
-  private failure(response: JsonResponse, action: string): DestinationError {
-    return unexpectedStatus(this.http, response, action, messageOf(response));
-  }
-
-  private malformed(what: string): DestinationError {
-    return new DestinationError(
-      this.description,
-      `unexpected ${what} response from Vercel; is apiUrl right?`,
-    );
   }
 }
 
