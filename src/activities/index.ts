@@ -14,7 +14,8 @@ import {
   withInputValidation,
 } from './input-validation.js';
 import { createNotificationActivities, notificationActivityInputs } from './notification-activities.js';
-import { createOpenRouterActivities } from './openrouter-activities.js';
+import { createKeyActivities, type KeyActivities } from './key-activities.js';
+import { createUsageActivities, type UsageActivities } from './usage-activities.js';
 
 /**
  * Every activity checks its input (schema and worker policy) before it does anything, and maps
@@ -24,7 +25,11 @@ export function createActivities(deps: ActivityDependencies) {
   const validation = { policy: deps.policy };
   return {
     openRouter: withFailureMapping(
-      withInputValidation(createOpenRouterActivities(deps), openRouterActivityInputs, validation),
+      withInputValidation(
+        { ...createKeyActivities(deps), ...createUsageActivities(deps) },
+        openRouterActivityInputs,
+        validation,
+      ),
     ),
     carryOver: withFailureMapping(
       withInputValidation(createCarryOverActivities(deps), carryOverActivityInputs, validation),
@@ -42,5 +47,7 @@ export type { ActivityDependencies } from './dependencies.js';
 export type { CarryOverActivities } from './carry-over-activities.js';
 export type { DestinationActivities } from './destination-activities.js';
 export type { NotificationActivities } from './notification-activities.js';
-export type { OpenRouterActivities } from './openrouter-activities.js';
 export type * from './activity-types.js';
+
+/** The OpenRouter task queue's key and usage activities, one group for the workflow. */
+export type OpenRouterActivities = KeyActivities & UsageActivities;

@@ -14,7 +14,8 @@ import { assertRotationAllowed } from '../policy/check-rotation.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import type { CarryOverActivities } from './carry-over-activities.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';
-import type { OpenRouterActivities } from './openrouter-activities.js';
+import type { KeyActivities } from './key-activities.js';
+import type { UsageActivities } from './usage-activities.js';
 import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
 
 type Activity = (rotation: RotationConfig, ...rest: never[]) => Promise<unknown>;
@@ -106,7 +107,7 @@ export const openRouterActivityInputs = {
     ]),
   deleteKey: () => z.tuple([keyHash]),
   listRotatorKeys: () => z.tuple([z.object({ createdBefore: z.iso.datetime() }).strict()]),
-} satisfies ActivityInputSchemas<OpenRouterActivities>;
+} satisfies ActivityInputSchemas<KeyActivities & UsageActivities>;
 
 export const carryOverActivityInputs = {
   readAttachments: () =>

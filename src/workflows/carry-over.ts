@@ -7,7 +7,7 @@
  */
 import type { CreatedKeyInfo, KeyInfo } from '../activities/activity-types.js';
 import type { AllowListRef, CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
-import type { CreateKeyInput } from '../activities/openrouter-activities.js';
+import type { CreateKeyInput } from '../activities/key-activities.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';
 import type { Compensation, Compensations } from './compensations.js';

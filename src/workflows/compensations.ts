@@ -5,7 +5,7 @@
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { CreatedKeyInfo } from '../activities/activity-types.js';
-import type { DeleteKeysOfRunInput } from '../activities/openrouter-activities.js';
+import type { DeleteKeysOfRunInput } from '../activities/key-activities.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { RotationActivities } from './activity-options.js';

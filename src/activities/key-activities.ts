@@ -1,7 +1,7 @@
 /**
- * Activities that talk to OpenRouter's management API about keys (the carry-over's are in
- * carry-over-activities.ts). They run on their own task queue so the worker can cap the request
- * rate across all concurrent rotations.
+ * Activities that make, check and delete keys through OpenRouter's management API (their usage is
+ * read in usage-activities.ts, the carry-over's in carry-over-activities.ts). They run on their
+ * own task queue so the worker can cap the request rate across all concurrent rotations.
  */
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { SealedSecret } from '../codec/secret-sealer.js';
@@ -15,7 +15,7 @@ import {
 } from '../openrouter/errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
 import type { KeyRecord } from '../openrouter/schemas.js';
-import type { CreatedKeyInfo, KeyInfo, KeyUsage, RotatorKey, RotatorKeyListing } from './activity-types.js';
+import type { CreatedKeyInfo, KeyInfo, RotatorKey, RotatorKeyListing } from './activity-types.js';
 import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
@@ -45,11 +45,6 @@ export interface DeleteKeysOfRunInput {
 export interface ListRotatorKeysInput {
   /** Keys created at or after this time (ISO) are left out: a rotation may have just made them. */
   createdBefore: string;
-}
-
-export interface KeyUsageOptions {
-  /** Also count each key's requests from this time on (ISO), from the analytics API. */
-  requestsSince?: string;
 }
 
 export interface VerifyNewKeyInput {
@@ -98,7 +93,7 @@ async function deleteKeysNamed(
   return deleted;
 }
 
-export function createOpenRouterActivities(deps: ActivityDependencies) {
+export function createKeyActivities(deps: ActivityDependencies) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const call = () => ({ signal: cancellationSignal() });
 
@@ -207,48 +202,6 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
     },
 
     /**
-     * Usage counters of the given keys (null for a key that is gone). With `requestsSince`, also
-     * their request counts from the analytics API; when those cannot be had (no permission, an
-     * unresolved key, a truncated answer, an outage) they are null with the reason, and the caller
-     * falls back to the USD counters: a traffic check must never fail because analytics did.
-     */
-    async keyUsage(
-      rotation: RotationConfig,
-      hashes: string[],
-      options: KeyUsageOptions = {},
-    ): Promise<KeyUsage[]> {
-      const client = deps.openRouter(rotation);
-      const out: KeyUsage[] = [];
-      for (const hash of hashes) {
-        try {
-          out.push({ hash, usage: (await client.getKey(hash, call())).usage ?? 0 });
-        } catch (err) {
-          if (!(err instanceof OpenRouterNotFoundError)) throw err;
-          out.push({ hash, usage: null });
-        }
-      }
-      if (options.requestsSince === undefined) return out;
-      const range = { start: new Date(options.requestsSince), end: new Date() };
-      for (const entry of out) {
-        try {
-          const counted = await client.countRequests(entry.hash, range, call());
-          const problem = counted.truncated
-            ? 'OpenRouter cut the analytics answer short'
-            : counted.warnings.length > 0
-              ? `OpenRouter warned: ${counted.warnings.join('; ')}`
-              : undefined;
-          entry.requests = problem === undefined ? counted.requests : null;
-          if (problem !== undefined) entry.requestsUnavailable = problem;
-        } catch (err) {
-          if (cancellationSignal().aborted) throw err;
-          entry.requests = null;
-          entry.requestsUnavailable = err instanceof Error ? err.message : String(err);
-        }
-      }
-      return out;
-    },
-
-    /**
      * Every key of the rotation's OpenRouter account, in every workspace, disabled ones included,
      * whose name says key-rotator created it (whatever rotation, configured or not), created
      * before `createdBefore`. A management key that may not list workspaces searches the default
@@ -307,4 +260,4 @@ export function createOpenRouterActivities(deps: ActivityDependencies) {
   };
 }
 
-export type OpenRouterActivities = ReturnType<typeof createOpenRouterActivities>;
+export type KeyActivities = ReturnType<typeof createKeyActivities>;
