@@ -97,7 +97,10 @@ export function createDestinationActivities(deps: ActivityDependencies) {
     ): Promise<WrittenVersion> {
       const value = sealingFor(deps.sealer, rotation).unseal(SEALED_KEY_FOR[purpose], sealedValue);
       const store = storeAt(deps.stores(rotation), index);
-      const options = { idempotencyToken: idempotencyToken(purpose, index) };
+      const options = {
+        idempotencyToken: idempotencyToken(purpose, index),
+        rotation: rotation.name,
+      };
       const { version } =
         purpose === 'store' ? await store.write(value, options) : await store.restore(value, options);
       log.info(

@@ -82,6 +82,8 @@ export const TARGET_LISTS = {
   infisicalSecrets:
     'projectId/environment/secretPath, e.g. 6f1c.../prod/apps/* (the root path is projectId/environment/)',
   vercelProjects: 'a project of a personal account, or teamId/project, e.g. team_abc/checkout',
+  ssmParameters:
+    'a Parameter Store name as the config writes it, e.g. /apps/checkout/* or /apps/checkout/OPENROUTER_API_KEY',
 } as const satisfies Record<DestinationTargetList, string>;
 
 export type { DestinationTargetList };
@@ -137,7 +139,7 @@ export const workerPolicySchema = z
         /** Origins an `infisical` destination's `siteUrl` may name. @default ["https://app.infisical.com"] */
         infisicalSiteUrls: z.array(origin).default([DEFAULT_INFISICAL_SITE_URL]),
         /**
-         * Origins an `aws-secrets-manager` destination's `endpoint` override may name. Without an
+         * Origins an `aws-secrets-manager` or `aws-ssm-parameter` destination's `endpoint` override may name. Without an
          * override the SDK's own AWS endpoints are used, which are always allowed. @default []
          */
         awsEndpoints: z.array(origin).default([]),
@@ -171,6 +173,8 @@ export const workerPolicySchema = z
         infisicalSecrets: targetList,
         /** Projects a `vercel-env` destination may write to: `project` or `teamId/project`. @default version 1: any; version 2: none */
         vercelProjects: targetList,
+        /** Parameters an `aws-ssm-parameter` destination may write: its `name`. @default version 1: any; version 2: none */
+        ssmParameters: targetList,
       })
       .strict()
       .prefault({}),

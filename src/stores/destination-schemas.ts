@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { awsSecretsManagerDestinationSchema } from './aws-secrets-manager/schema.js';
+import { awsSsmParameterDestinationSchema } from './aws-ssm-parameter/schema.js';
 import { fileDestinationSchema } from './file/schema.js';
 import {
   githubActionsSecretDestinationSchema,
@@ -24,6 +25,7 @@ export const destinationSchemas = [
   githubActionsSecretDestinationSchema,
   vercelEnvDestinationSchema,
   kubernetesSecretDestinationSchema,
+  awsSsmParameterDestinationSchema,
 ] as const;
 
 /** One destination: its `type` picks the schema. */

@@ -33,7 +33,8 @@ export type DestinationTargetList =
   | 'githubRepositories'
   | 'githubOrganizations'
   | 'infisicalSecrets'
-  | 'vercelProjects';
+  | 'vercelProjects'
+  | 'ssmParameters';
 
 /** A URL the destination sends credentials to. */
 export interface OutboundUrl {

@@ -6,6 +6,7 @@
 import type { DestinationConfig } from './destination-schemas.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
+import { awsSsmParameterDestination } from './aws-ssm-parameter/index.js';
 import type { Destination, LabelContext } from './destination.js';
 import { fileDestination } from './file/index.js';
 import { githubActionsSecretDestination } from './github-actions-secret/index.js';
@@ -24,6 +25,7 @@ const destinations: { [Type in DestinationType]: Destination<Extract<Destination
   'github-actions-secret': githubActionsSecretDestination,
   'vercel-env': vercelEnvDestination,
   'kubernetes-secret': kubernetesSecretDestination,
+  'aws-ssm-parameter': awsSsmParameterDestination,
 };
 
 /** The destination kind named `type`, or undefined when no folder implements it. */

@@ -30,6 +30,8 @@ export interface WriteOptions {
    * 32–64 characters of [A-Za-z0-9-].
    */
   idempotencyToken: string;
+  /** The rotation writing (its `name`): stores that tag or label secrets as managed name it. */
+  rotation?: string;
 }
 
 export interface WriteResult {

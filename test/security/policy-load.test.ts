@@ -80,7 +80,7 @@ destinations:
       'worker policy: /etc/key-rotator/policy.yaml; version 1: any secret in an allowed store ' +
         '(destinations.kubernetesSecrets, destinations.kubernetesRestartTargets, destinations.vaultSecrets, ' +
         'destinations.awsSecretIds, destinations.githubRepositories, destinations.githubOrganizations, ' +
-        'destinations.infisicalSecrets, destinations.vercelProjects not set; version 2 allows only what they list)',
+        'destinations.infisicalSecrets, destinations.vercelProjects, destinations.ssmParameters not set; version 2 allows only what they list)',
     );
   });
 
@@ -213,6 +213,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         githubOrganizations: ['*'],
         infisicalSecrets: ['*'],
         vercelProjects: ['*'],
+        ssmParameters: ['*'],
       },
       notifications: { webhookOrigins: ['https://hooks.slack.com'] },
       openTargetLists: [
@@ -224,6 +225,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         'githubOrganizations',
         'infisicalSecrets',
         'vercelProjects',
+        'ssmParameters',
       ],
       name: 'the default worker policy',
       file: undefined,

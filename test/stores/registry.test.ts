@@ -26,6 +26,17 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
     },
     label: 'aws-secrets-manager:apps/checkout#OPENROUTER_API_KEY',
   },
+  'aws-ssm-parameter': {
+    config: {
+      type: 'aws-ssm-parameter',
+      name: '/apps/checkout/OPENROUTER_API_KEY',
+      region: 'eu-west-1',
+      endpoint: 'https://ssm.internal.example.com',
+      kmsKeyId: 'alias/key-rotator',
+      label: 'current',
+    },
+    label: 'aws-ssm-parameter:/apps/checkout/OPENROUTER_API_KEY',
+  },
   vault: {
     config: {
       type: 'vault',

@@ -39,6 +39,7 @@ export interface PolicyAllowances {
   githubOrganizations?: string[];
   infisicalSecrets?: string[];
   vercelProjects?: string[];
+  ssmParameters?: string[];
 }
 
 const TARGET_ALLOWANCES = [
@@ -50,6 +51,7 @@ const TARGET_ALLOWANCES = [
   'githubOrganizations',
   'infisicalSecrets',
   'vercelProjects',
+  'ssmParameters',
 ] as const satisfies readonly DestinationTargetList[];
 
 /** The policy file content for `allow`. */

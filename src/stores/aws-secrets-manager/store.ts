@@ -21,12 +21,9 @@ import type {
   UpdateSecretVersionStageCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { errnoCode } from '../../errors/errno.js';
-import {
-  DestinationAuthError,
-  DestinationConflictError,
-  DestinationError,
-} from '../../errors/rotator-errors.js';
+import { DestinationConflictError, DestinationError } from '../../errors/rotator-errors.js';
+import { awsClientOptions } from '../aws-fields.js';
+import { awsDestinationError, awsErrorMessage, awsErrorName } from '../aws-errors.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import { awsDestinationLabel } from './label.js';
 import type { AwsDestinationConfig } from './schema.js';
@@ -88,12 +85,7 @@ export class AwsSecretsManagerStore implements SecretStore {
     this.client ??= this.deps.client
       ? Promise.resolve(this.deps.client)
       : import('@aws-sdk/client-secrets-manager').then(
-          ({ SecretsManager }) =>
-            new SecretsManager({
-              ...this.deps.clientConfig,
-              ...(this.config.region ? { region: this.config.region } : {}),
-              ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
-            }),
+          ({ SecretsManager }) => new SecretsManager(awsClientOptions(this.config, this.deps.clientConfig)),
         );
     return this.client;
   }
@@ -223,8 +215,8 @@ export class AwsSecretsManagerStore implements SecretStore {
       // says "secret value for staging label"; moto says "can't find the specified secret" for
       // both that and a missing secret, so that is only trusted for the stages read after AWSCURRENT.
       if (
-        errorName(err) === 'ResourceNotFoundException' &&
-        (stage !== CURRENT || /secret value|staging label/i.test(errorMessage(err)))
+        awsErrorName(err) === 'ResourceNotFoundException' &&
+        (stage !== CURRENT || /secret value|staging label/i.test(awsErrorMessage(err)))
       ) {
         return null;
       }
@@ -302,123 +294,42 @@ export class AwsSecretsManagerStore implements SecretStore {
   }
 
   private mapError(err: unknown, action: string): DestinationError {
-    if (err instanceof DestinationError) return err;
-    const name = errorName(err);
-    const status = httpStatus(err);
-    const detail = `${name}: ${errorMessage(err)}`;
-    const options = { cause: err };
-    if (AUTH_ERRORS.has(name) || status === 401 || status === 403) {
-      return new DestinationAuthError(
-        this.description,
-        `AWS refused to ${action} (${detail}); check the worker's AWS credentials and its IAM permissions on this secret ` +
-          '(GetSecretValue, PutSecretValue, UpdateSecretVersionStage)',
-        options,
-      );
-    }
-    if (/region is missing/i.test(errorMessage(err))) {
-      return new DestinationError(
-        this.description,
-        'no AWS region: set `region` on the destination, or AWS_REGION in the worker environment',
-        options,
-      );
-    }
-    switch (name) {
-      case 'ResourceNotFoundException':
-        return new DestinationError(
-          this.description,
-          `the secret does not exist (${detail}); create the secret first (the rotator only adds versions to it) ` +
-            'and check secretId and region',
-          options,
-        );
-      case 'ResourceExistsException':
-        return new DestinationConflictError(
-          this.description,
-          `a version with this ClientRequestToken already exists with different content (${detail}); ` +
-            'the secret changed between attempts. Check it, then rotate again.',
-          options,
-        );
-      case 'InvalidParameterException':
-        if (/version|stage|label/i.test(errorMessage(err))) {
-          return new DestinationConflictError(
-            this.description,
-            `AWSCURRENT moved while we were writing (${detail}); another writer changed the secret. Check it, then rotate again.`,
-            options,
-          );
+    return awsDestinationError(
+      err,
+      {
+        description: this.description,
+        action,
+        service: 'AWS Secrets Manager',
+        permissions:
+          'secretsmanager:GetSecretValue, PutSecretValue and UpdateSecretVersionStage on this secret',
+      },
+      (name, message, detail, options) => {
+        switch (name) {
+          case 'ResourceNotFoundException':
+            return new DestinationError(
+              this.description,
+              `the secret does not exist (${detail}); create the secret first (the rotator only adds versions to it) ` +
+                'and check secretId and region',
+              options,
+            );
+          case 'ResourceExistsException':
+            return new DestinationConflictError(
+              this.description,
+              `a version with this ClientRequestToken already exists with different content (${detail}); ` +
+                'the secret changed between attempts. Check it, then rotate again.',
+              options,
+            );
+          case 'InvalidParameterException':
+            if (/version|stage|label/i.test(message)) {
+              return new DestinationConflictError(
+                this.description,
+                `AWSCURRENT moved while we were writing (${detail}); another writer changed the secret. Check it, then rotate again.`,
+                options,
+              );
+            }
         }
-        break;
-    }
-    if (
-      RETRYABLE_ERRORS.has(name) ||
-      (status !== undefined && (status >= 500 || status === 408 || status === 429))
-    ) {
-      return new DestinationError(this.description, `could not ${action}, will retry (${detail})`, {
-        retryable: true,
-        cause: err,
-      });
-    }
-    if (status === undefined || isNetworkError(err)) {
-      // No HTTP answer at all: the endpoint is down or unreachable.
-      return new DestinationError(
-        this.description,
-        `could not reach AWS Secrets Manager to ${action} (${detail})`,
-        {
-          retryable: true,
-          cause: err,
-        },
-      );
-    }
-    return new DestinationError(
-      this.description,
-      `AWS rejected the request to ${action} (${detail})`,
-      options,
+        return undefined;
+      },
     );
   }
-}
-
-const AUTH_ERRORS = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'InvalidClientTokenId',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'ExpiredTokenException',
-  'SignatureDoesNotMatch',
-  'CredentialsProviderError',
-  'DecryptionFailure',
-]);
-
-const RETRYABLE_ERRORS = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'InternalServiceError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-]);
-
-function errorName(err: unknown): string {
-  if (err instanceof Error) return err.name;
-  return 'Error';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
-}
-
-function httpStatus(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null || !('$metadata' in err)) return undefined;
-  const metadata = err.$metadata;
-  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
-  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
-}
-
-function isNetworkError(err: unknown): boolean {
-  const code = errnoCode(err) ?? '';
-  return /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH)$/.test(
-    code,
-  );
 }
