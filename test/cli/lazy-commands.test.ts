@@ -1,6 +1,7 @@
 /**
  * The CLI loads only the command it runs: `--help` and a command's own help answer without the
- * Temporal SDK (the bulk of start-up time), which a module hook refuses to load here.
+ * Temporal SDK (the bulk of start-up time), which a module hook refuses to load here, nor any
+ * secret store's cloud SDK (AWS, Azure, Google Cloud), which a store loads at its first request.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +11,21 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const refuseSdk = fileURLToPath(new URL('../fixtures/refuse-temporal-sdk.mjs', import.meta.url));
+const refuseStoreSdks = fileURLToPath(new URL('../fixtures/refuse-store-sdks.mjs', import.meta.url));
 
-/** Runs the CLI from the sources with the Temporal SDK refused; never rejects on an exit code. */
+/** Runs the CLI from the sources with the Temporal SDK and the stores' SDKs refused; never rejects on an exit code. */
 async function cliWithoutSdk(...args: string[]) {
   const script = `const { runCli } = await import('./src/client/cli.ts'); process.exitCode = await runCli(['node', 'key-rotator', ...${JSON.stringify(args)}]);`;
+  return node(['--import', refuseSdk, '--import', refuseStoreSdks, '--input-type=module', '-e', script]);
+}
+
+/** Runs `node --import tsx ...args` from the repository root; never rejects on an exit code. */
+async function node(args: string[]) {
   try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--import', refuseSdk, '--input-type=module', '-e', script],
-      { cwd: root, timeout: 60_000 },
-    );
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: root,
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code?: number; stdout?: string; stderr?: string };
@@ -28,7 +34,7 @@ async function cliWithoutSdk(...args: string[]) {
 }
 
 describe('key-rotator loads commands lazily', () => {
-  it('lists every command under --help without loading the Temporal SDK', async () => {
+  it('lists every command under --help without loading the Temporal SDK or a store SDK', async () => {
     const help = await cliWithoutSdk('--help');
     expect(help.code, help.stderr).toBe(0);
     for (const command of ['apply', 'list', 'status <name>', 'rotate <name>', 'pause <name>', 'worker'])
@@ -46,5 +52,15 @@ describe('key-rotator loads commands lazily', () => {
     const list = await cliWithoutSdk('list');
     expect(list.code).not.toBe(0);
     expect(list.stderr).toContain('refused to load @temporalio/');
+  }, 90_000);
+
+  it('the store hook does refuse the SDKs: a Parameter Store destination fails at its first request under it', async () => {
+    const script =
+      "const { AwsSsmParameterStore } = await import('./src/stores/aws-ssm-parameter/index.ts');" +
+      "const store = new AwsSsmParameterStore({ type: 'aws-ssm-parameter', name: '/apps/KEY', kmsKeyId: 'alias/aws/ssm', label: 'current' });" +
+      'await store.read();';
+    const read = await node(['--import', refuseStoreSdks, '--input-type=module', '-e', script]);
+    expect(read.code).not.toBe(0);
+    expect(read.stderr).toContain('refused to load @aws-sdk/client-ssm');
   }, 90_000);
 });

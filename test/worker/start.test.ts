@@ -2,9 +2,11 @@
  * `key-rotator worker` started as an operator starts it (the binary, configured by environment):
  * it waits for a Temporal server that is not up yet, gives up with the CLI's friendly message
  * after KEY_ROTATOR_CONNECT_TIMEOUT, stops at once when told to while it waits, and joins its
- * Worker Deployment version as the variables say.
+ * Worker Deployment version as the variables say. It starts without loading any secret store's
+ * cloud SDK (a store loads its own at its first request, when a rotation uses it).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server.js';
@@ -199,5 +201,18 @@ describe('key-rotator worker versioning settings', () => {
     const run = await runKeyRotator(['worker'], { env: { KEY_ROTATOR_SET_CURRENT_VERSION: 'yes' } });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/KEY_ROTATOR_SET_CURRENT_VERSION=yes: expected true or false/);
+  });
+});
+
+describe('key-rotator worker start-up', () => {
+  it('polls without loading any secret store SDK (AWS, Azure, Google Cloud), which a module hook refuses', async () => {
+    const refuseStoreSdks = fileURLToPath(new URL('../fixtures/refuse-store-sdks.mjs', import.meta.url));
+    const worker = startWorker({
+      NODE_OPTIONS: `--import ${refuseStoreSdks}`,
+      KEY_ROTATOR_WORKER_VERSIONING: 'false',
+    });
+    const [, , address] = await worker.waitForOutput(READY, 180_000);
+    expect(address).toBe(inject('temporalAddress'));
+    expect(await stop(worker)).toBe(0);
   });
 });
