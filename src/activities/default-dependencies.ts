@@ -1,20 +1,18 @@
 /**
  * The real dependencies: an OpenRouter client per rotation with the management key from the
  * worker's environment, and the rotation's destinations (cached, so logins and tokens are reused).
- * Nothing is built for a rotation the worker policy refuses: the activities check it first, and
- * these builders check it again, so a credential never reaches a client the policy did not allow.
+ * Nothing is built for a rotation the worker policy refuses: the activities admit each rotation
+ * before anything else, and these builders build only for an admitted one (one they are handed
+ * unadmitted is judged then), so a credential never reaches a client the policy did not allow.
  */
 import type { SecretSealer } from '../codec/secret-sealer.js';
 import { readEnvOrFile } from '../fields/env-or-file.js';
 import type { RotationConfig } from '../config/schema.js';
-import { ConfigError, PolicyViolationError } from '../errors/rotator-errors.js';
+import { ConfigError } from '../errors/rotator-errors.js';
 import { createOpenRouterClient } from '../openrouter/client.js';
 import { RequestRateLimiter } from '../openrouter/request-rate-limiter.js';
-import {
-  assertRotationAllowed,
-  managementKeyEnvViolation,
-  secretRefViolation,
-} from '../policy/check-rotation.js';
+import { secretRefViolation } from '../policy/check-rotation.js';
+import { RotationAdmission } from '../policy/rotation-admission.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import { createSecretStore } from '../stores/create-secret-store.js';
 import type { SecretStore } from '../stores/secret-store.js';
@@ -37,18 +35,11 @@ export interface DefaultDependencyOptions {
 
 /**
  * The management key from `$NAME`, or from the file named by `$NAME_FILE` (Docker/Kubernetes
- * secrets). Never from the config, and only from a variable the worker policy allows.
- * @throws PolicyViolationError when the policy does not allow `name` (nothing is read then).
+ * secrets). Never from the config; `name` comes from an admitted rotation, so the worker policy
+ * allows it.
+ * @throws ConfigError when neither is set.
  */
-export function managementKeyFromEnvironment(
-  name: string,
-  env: NodeJS.ProcessEnv,
-  policy: WorkerPolicy,
-): string {
-  const refused = managementKeyEnvViolation(name, policy);
-  if (refused !== undefined) {
-    throw new PolicyViolationError(`${policy.name} refuses the management key variable: ${refused}`);
-  }
+export function managementKeyFromEnvironment(name: string, env: NodeJS.ProcessEnv): string {
   const key = readEnvOrFile(name, env, 'the OpenRouter management key');
   if (!key) {
     throw new ConfigError(`the worker's environment has no management key: set ${name} (or ${name}_FILE)`);
@@ -60,6 +51,7 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
   const env = options.env ?? process.env;
   const { policy } = options;
   const cwd = options.cwd ?? process.cwd();
+  const admission = new RotationAdmission(policy, cwd);
   const stores = new Map<string, SecretStore>();
   const rateLimiter =
     options.openRouterRequestsPerSecond === undefined
@@ -68,19 +60,19 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
   const webUiUrl = env.KEY_ROTATOR_WEB_UI_URL?.trim();
   return {
     sealer: options.sealer,
-    policy,
+    admission,
     notifications: { env, cwd, ...(webUiUrl ? { webUiUrl } : {}) },
     openRouter(rotation: RotationConfig) {
-      assertRotationAllowed(rotation, policy, { cwd });
+      admission.admit(rotation);
       const { baseUrl, managementKeyEnv } = rotation.openrouter;
       return createOpenRouterClient({
         baseUrl,
-        managementKey: managementKeyFromEnvironment(managementKeyEnv, env, policy),
+        managementKey: managementKeyFromEnvironment(managementKeyEnv, env),
         rateLimiter,
       });
     },
     stores(rotation: RotationConfig) {
-      assertRotationAllowed(rotation, policy, { cwd });
+      admission.admit(rotation);
       return rotation.destinations.map((destination) => {
         const id = JSON.stringify(destination);
         let store = stores.get(id);
@@ -88,6 +80,7 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
           store = createSecretStore(destination, {
             env,
             cwd,
+            // What a store finds as it reads (the files a kubeconfig names) is judged when it is read.
             refuseSecretRef: (ref) => secretRefViolation(ref, policy, cwd),
           });
           stores.set(id, store);

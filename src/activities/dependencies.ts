@@ -1,25 +1,28 @@
 /**
  * What the activities need from the outside world, injected so tests can swap any piece: the
  * OpenRouter client for a rotation, its secret stores, the sealer for keys in transit, a clock,
- * and the worker policy that bounds what a rotation may ask for.
+ * and the worker policy's admission of the rotations that may run.
  */
 import type { SecretSealer } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import type { OpenRouterClient } from '../openrouter/client.js';
-import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
+import type { RotationAdmission } from '../policy/rotation-admission.js';
 import type { SecretStore } from '../stores/secret-store.js';
 
 export interface ActivityDependencies {
-  /** The management-API client for a rotation (management key from the env var the config names). */
+  /**
+   * The management-API client for a rotation (management key from the env var the config names),
+   * only for a rotation the admission lets in.
+   */
   openRouter(rotation: RotationConfig): OpenRouterClient;
-  /** The rotation's destinations, in config order. */
+  /** The rotation's destinations, in config order, only for a rotation the admission lets in. */
   stores(rotation: RotationConfig): SecretStore[];
   sealer: SecretSealer;
   /**
-   * What the worker's operator allows rotations to do: every activity checks its rotation against
-   * it before any I/O (see input-validation.ts).
+   * What the worker's operator allows rotations to do: every activity admits its rotation before
+   * any I/O (see input-validation.ts), once; the builders above find it admitted.
    */
-  policy: WorkerPolicy;
+  admission: RotationAdmission;
   /** Waits between polls; tests may shorten it. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
   /** How lifecycle events are delivered (see src/events/). @default the environment and console */

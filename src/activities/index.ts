@@ -22,7 +22,7 @@ import { createUsageActivities, type UsageActivities } from './usage-activities.
  * its errors to failures Temporal's retry policy understands.
  */
 export function createActivities(deps: ActivityDependencies) {
-  const validation = { policy: deps.policy };
+  const validation = { admission: deps.admission };
   return {
     openRouter: withFailureMapping(
       withInputValidation(

@@ -10,8 +10,7 @@ import { formatConfigPath } from '../config-files/config-file-error.js';
 import { toConfigIssues } from '../config-files/config-issues.js';
 import { rotationSchema, type RotationConfig } from '../config/schema.js';
 import { PolicyViolationError } from '../errors/rotator-errors.js';
-import { assertRotationAllowed } from '../policy/check-rotation.js';
-import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
+import type { RotationAdmission } from '../policy/rotation-admission.js';
 import type { CarryOverActivities } from './carry-over-activities.js';
 import type { DestinationActivities, WritePurpose } from './destination-activities.js';
 import type { KeyActivities } from './key-activities.js';
@@ -139,9 +138,8 @@ export const destinationActivityInputs = {
 } satisfies ActivityInputSchemas<DestinationActivities>;
 
 export interface InputValidationOptions {
-  policy: WorkerPolicy;
-  /** Folder that relative paths in rotations resolve from. @default process.cwd() */
-  cwd?: string;
+  /** The worker policy's admission: the parsed rotation is admitted here, before anything else. */
+  admission: RotationAdmission;
 }
 
 function refuse(activity: string, what: string, problems: string[]): PolicyViolationError {
@@ -173,7 +171,7 @@ export function withInputValidation<T extends Record<string, Activity>>(
           issues.map((issue) => `${issue.path || '(the rotation)'}: ${issue.message}`),
         );
       }
-      assertRotationAllowed(rotation.data, options.policy, { cwd: options.cwd });
+      options.admission.admit(rotation.data);
       const rest = restSchema(rotation.data).safeParse(restInput);
       if (!rest.success) {
         throw refuse(

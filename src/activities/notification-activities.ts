@@ -51,8 +51,8 @@ export function createNotificationActivities(deps: ActivityDependencies) {
       await deliverToSink(sink, sinkIndex, delivered, {
         env,
         cwd,
-        refuseSecretRef: (ref) => secretRefViolation(ref, deps.policy, cwd),
-        refuseUrl: (url) => notificationUrlViolation(url, deps.policy),
+        refuseSecretRef: (ref) => secretRefViolation(ref, deps.admission.policy, cwd),
+        refuseUrl: (url) => notificationUrlViolation(url, deps.admission.policy),
         // The worker's log (the SDK logger), so `npm start` shows it with the worker's lines.
         log: settings.log ?? ((line) => log.info(line)),
         fetch: settings.fetch,

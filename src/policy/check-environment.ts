@@ -1,8 +1,9 @@
 /**
  * Checks, before anything is changed, that the credentials a configuration refers to are there:
  * the management-key variable of every rotation (or `<NAME>_FILE`, as the worker accepts) and every
- * variable or file a destination names. With a worker policy, also what that policy would refuse,
- * and then nothing it refuses is looked for: apply and the worker give the same verdict.
+ * variable or file a destination names. With a worker policy, also what that policy would refuse
+ * (decided once, by findPolicyProblems), and then nothing it refuses is looked for: apply and the
+ * worker give the same verdict.
  * Values are never read into messages, only the names.
  */
 import { existsSync } from 'node:fs';
@@ -18,8 +19,8 @@ export interface CheckEnvironmentOptions {
   cwd?: string;
   /** Whether a file exists. @default fs.existsSync */
   fileExists?: (file: string) => boolean;
-  /** The worker policy the rotations must fit: what it refuses is not looked for here. */
-  policy?: WorkerPolicy;
+  /** What the worker policy refuses in the config ({@link findPolicyProblems}): not looked for here. */
+  policyProblems?: readonly ConfigIssue[];
 }
 
 /** What `policy` would refuse in `config`, one issue per refused field (empty when the worker runs it all). */
@@ -61,9 +62,7 @@ export function findEnvironmentProblems(
   const cwd = options.cwd ?? process.cwd();
   const issues: ConfigIssue[] = [];
   // Fields the policy refuses are findPolicyProblems' to report; the worker would not read them.
-  const refused = new Set(
-    options.policy ? findPolicyProblems(config, options.policy, { cwd }).map((issue) => issue.path) : [],
-  );
+  const refused = new Set((options.policyProblems ?? []).map((issue) => issue.path));
   const checkVariable = (name: string, at: string, what: string) => {
     if (refused.has(at)) return;
     const value = env[name];

@@ -8,6 +8,7 @@ export {
   type CheckRotationOptions,
   type PolicyViolation,
 } from './check-rotation.js';
+export { RotationAdmission } from './rotation-admission.js';
 export {
   defaultWorkerPolicy,
   describeWorkerPolicy,

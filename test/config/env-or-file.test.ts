@@ -11,7 +11,6 @@ import { managementKeyFromEnvironment } from '../../src/activities/default-depen
 import { loadKeyring } from '../../src/codec/keyring.js';
 import { readEnvOrFile } from '../../src/fields/env-or-file.js';
 import { ConfigError } from '../../src/errors/rotator-errors.js';
-import { workerPolicyFromRules } from '../../src/policy/load-worker-policy.js';
 import { redact } from '../../src/errors/redact.js';
 import { runKeyRotator } from '../support/cli.js';
 
@@ -88,15 +87,13 @@ describe('readEnvOrFile', () => {
 });
 
 describe('the places that read secrets from the environment', () => {
-  const policy = workerPolicyFromRules({ openrouter: { managementKeyEnvs: ['MGMT_KEY'] } });
-
   it('the worker takes a management key from MGMT_KEY_FILE and reports an unreadable one by name', () => {
     const key = `sk-or-v1-${randomBytes(32).toString('hex')}`;
-    expect(
-      managementKeyFromEnvironment('MGMT_KEY', { MGMT_KEY_FILE: fileWith('mgmt', `${key}\n`) }, policy),
-    ).toBe(key);
+    expect(managementKeyFromEnvironment('MGMT_KEY', { MGMT_KEY_FILE: fileWith('mgmt', `${key}\n`) })).toBe(
+      key,
+    );
     const missing = path.join(dir, 'no-mgmt');
-    expect(() => managementKeyFromEnvironment('MGMT_KEY', { MGMT_KEY_FILE: missing }, policy)).toThrow(
+    expect(() => managementKeyFromEnvironment('MGMT_KEY', { MGMT_KEY_FILE: missing })).toThrow(
       `MGMT_KEY_FILE=${missing}: it does not exist; it must hold the OpenRouter management key`,
     );
   });

@@ -1,8 +1,9 @@
 /**
  * Each activity checks its own input before any I/O, whatever the workflow hands it: the rotation
- * against the config schema and the worker policy, every other argument against its own schema.
- * Behind that, the real dependencies refuse again: no OpenRouter client, store or credential is
- * built or read for what the policy does not allow.
+ * against the config schema and the worker policy (the admission, decided once per call),
+ * every other argument against its own schema. Behind that, the real dependencies build for an
+ * admitted rotation only: no OpenRouter client, store or credential is built or read for what the
+ * policy does not allow.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDefaultDependencies,
-  managementKeyFromEnvironment,
-} from '../../src/activities/default-dependencies.js';
+import { createDefaultDependencies } from '../../src/activities/default-dependencies.js';
 import { createActivities } from '../../src/activities/index.js';
 import { SecretSealer, type SealedSecret } from '../../src/codec/secret-sealer.js';
 import type { RotationConfig } from '../../src/config/schema.js';
@@ -152,7 +150,7 @@ describe('activity input checks', () => {
   });
 });
 
-describe('the real dependencies refuse again behind the activities', () => {
+describe('the real dependencies refuse a rotation the activities did not admit', () => {
   const loopbackElsewhere = () => ({
     ...rotation,
     openrouter: { ...rotation.openrouter, baseUrl: 'http://127.0.0.1:1/api/v1' },
@@ -170,13 +168,34 @@ describe('the real dependencies refuse again behind the activities', () => {
     );
   });
 
+  it('judges a changed copy of an admitted rotation afresh', () => {
+    const deps = createDefaultDependencies({
+      sealer: new SecretSealer(h.keyring),
+      env: h.workerEnv,
+      policy: h.policy,
+    });
+    const admitted = { ...rotation };
+    deps.admission.admit(admitted);
+    expect(() => deps.stores(admitted)).not.toThrow();
+    const changed = {
+      ...admitted,
+      openrouter: { ...admitted.openrouter, baseUrl: 'http://127.0.0.1:1/api/v1' },
+    };
+    expect(() => deps.openRouter(changed)).toThrow(PolicyViolationError);
+  });
+
   it('reads no management key from a variable the policy does not list', () => {
     const policy = policyFor({ managementKeyEnvs: ['OPENROUTER_MANAGEMENT_KEY'] });
     const env = { KEY_ROTATOR_CODEC_KEY: 'codec-secret-value', OTHER_KEY: 'other-secret-value' };
-    expect(() => managementKeyFromEnvironment('KEY_ROTATOR_CODEC_KEY', env, policy)).toThrow(
+    const deps = createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env, policy });
+    const keyIn = (managementKeyEnv: string) => ({
+      ...rotation,
+      openrouter: { ...rotation.openrouter, managementKeyEnv },
+    });
+    expect(() => deps.openRouter(keyIn('KEY_ROTATOR_CODEC_KEY'))).toThrow(
       /KEY_ROTATOR_CODEC_KEY is one of the worker's own variables/,
     );
-    expect(() => managementKeyFromEnvironment('OTHER_KEY', env, policy)).toThrow(
+    expect(() => deps.openRouter(keyIn('OTHER_KEY'))).toThrow(
       /OTHER_KEY is not in the worker policy's openrouter\.managementKeyEnvs/,
     );
   });

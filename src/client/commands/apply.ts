@@ -86,9 +86,12 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       const config = await loadConfig(options.file);
       const policyFile = workerPolicyFile({ file: options.policy, env: ctx.env });
       const policy = policyFile === undefined ? undefined : await loadWorkerPolicyFile(policyFile);
+      const policyProblems = policy ? findPolicyProblems(config, policy, { cwd: ctx.cwd }) : [];
       const problems = [
-        ...(policy ? findPolicyProblems(config, policy, { cwd: ctx.cwd }) : []),
-        ...(options.checkEnv ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policy }) : []),
+        ...policyProblems,
+        ...(options.checkEnv
+          ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policyProblems })
+          : []),
       ];
       if (problems.length > 0) throw new ConfigFileError(options.file, problems);
       const { client, address, namespace } = await ctx.temporal();
