@@ -105,7 +105,16 @@ export const openRouterActivityInputs = {
       z.object({ requestsSince: z.iso.datetime().optional() }).strict().optional(),
     ]),
   deleteKey: () => z.tuple([keyHash]),
-  listRotatorKeys: () => z.tuple([z.object({ createdBefore: z.iso.datetime() }).strict()]),
+  listRotatorKeys: () =>
+    z.tuple([
+      z
+        .object({
+          createdBefore: z.iso.datetime(),
+          rotations: z.array(z.string().min(1)).optional(),
+          workspaces: z.array(z.uuid().nullable()).optional(),
+        })
+        .strict(),
+    ]),
 } satisfies ActivityInputSchemas<KeyActivities & UsageActivities>;
 
 export const carryOverActivityInputs = {

@@ -45,6 +45,16 @@ export interface DeleteKeysOfRunInput {
 export interface ListRotatorKeysInput {
   /** Keys created at or after this time (ISO) are left out: a rotation may have just made them. */
   createdBefore: string;
+  /**
+   * Only keys whose name names one of these rotations; the keys of other deployments sharing the
+   * management key never leave the activity. @default every rotation's
+   */
+  rotations?: string[];
+  /**
+   * Only these workspaces (null: the default workspace), without listing the account's
+   * workspaces. @default every workspace the management key may list
+   */
+  workspaces?: (string | null)[];
 }
 
 export interface VerifyNewKeyInput {
@@ -202,31 +212,37 @@ export function createKeyActivities(deps: ActivityDependencies) {
     },
 
     /**
-     * Every key of the rotation's OpenRouter account, in every workspace, disabled ones included,
-     * whose name says key-rotator created it (whatever rotation, configured or not), created
-     * before `createdBefore`. A management key that may not list workspaces searches the default
-     * workspace and the configured one, and says so.
+     * The keys of the rotation's OpenRouter account, disabled ones included, whose name says
+     * key-rotator created them, created before `createdBefore`: of the rotations and in the
+     * workspaces `input` names, or (an older sweep) of every rotation in every workspace. A
+     * management key that may not list workspaces then searches the default workspace and the
+     * configured one, and says so.
      */
     async listRotatorKeys(rotation: RotationConfig, input: ListRotatorKeysInput): Promise<RotatorKeyListing> {
       const client = deps.openRouter(rotation);
       const warnings: string[] = [];
       let workspaces: (string | undefined)[];
-      try {
-        workspaces = (await client.listWorkspaces(call())).map((w) => w.id);
-      } catch (err) {
-        if (!(err instanceof OpenRouterPermissionError)) throw err;
-        workspaces = [...new Set([undefined, rotation.openrouter.workspaceId])];
-        warnings.push(
-          'the management key may not list workspaces: only the default workspace' +
-            `${rotation.openrouter.workspaceId ? ` and ${rotation.openrouter.workspaceId}` : ''} were searched`,
-        );
+      if (input.workspaces) workspaces = [...new Set(input.workspaces.map((w) => w ?? undefined))];
+      else {
+        try {
+          workspaces = (await client.listWorkspaces(call())).map((w) => w.id);
+        } catch (err) {
+          if (!(err instanceof OpenRouterPermissionError)) throw err;
+          workspaces = [...new Set([undefined, rotation.openrouter.workspaceId])];
+          warnings.push(
+            'the management key may not list workspaces: only the default workspace' +
+              `${rotation.openrouter.workspaceId ? ` and ${rotation.openrouter.workspaceId}` : ''} were searched`,
+          );
+        }
       }
+      const rotations = input.rotations ? new Set(input.rotations) : undefined;
       const before = Date.parse(input.createdBefore);
       const keys = new Map<string, RotatorKey>();
       for (const workspaceId of workspaces) {
         for (const record of await client.listKeys({ includeDisabled: true, workspaceId, ...call() })) {
           const creator = creatorOfKeyName(record.name);
           if (!creator || !(Date.parse(record.createdAt) < before)) continue;
+          if (rotations && !rotations.has(creator.rotation)) continue;
           keys.set(record.hash, {
             hash: record.hash,
             label: record.label,

@@ -1,4 +1,5 @@
 /** What every command gets: the environment, where to print, the clock and a lazy Temporal session. */
+import { terminalAsk, type Ask, type InputStream } from './output/ask.js';
 import { Output, type OutputStream } from './output/output.js';
 import type { TemporalSession } from './temporal-client.js';
 
@@ -6,6 +7,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   cwd: string;
   out: Output;
+  /** Asks the person at the terminal; undefined when stdin is not a terminal (nobody to ask). */
+  ask: Ask | undefined;
   now(): Date;
   /** Connects on first use (read-only commands that fail validation never connect). */
   temporal(): Promise<TemporalSession>;
@@ -22,6 +25,8 @@ export interface CliIo {
   stdout?: OutputStream;
   /** @default process.stderr */
   stderr?: OutputStream;
+  /** Where a person answers questions (`ask`). @default process.stdin */
+  stdin?: InputStream;
 }
 
 export function createCliContext(io: CliIo = {}): CliContext {
@@ -32,6 +37,8 @@ export function createCliContext(io: CliIo = {}): CliContext {
     env,
     cwd,
     out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr),
+    // The question goes to the terminal's stderr, so that `--json` output on stdout stays clean.
+    ask: terminalAsk(io.stdin ?? process.stdin, process.stderr),
     now: () => new Date(),
     // Imported on first use: the Temporal client takes most of a second to load, and `--help` needs none of it.
     temporal: () => (session ??= import('./temporal-client.js').then((m) => m.connectTemporal({ env, cwd }))),

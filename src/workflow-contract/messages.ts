@@ -202,6 +202,16 @@ export interface SweepInput {
   createdBefore: string;
   /** Delete the orphans that are not in use. @default false (a dry run) */
   delete?: boolean;
+  /**
+   * Look for keys of every rotation, not only the file's: for a management key no other deployment
+   * shares. @default false
+   */
+  allRotations?: boolean;
+  /**
+   * With `delete`: delete only these of the orphans (by hash), the ones a person confirmed after a
+   * dry run. @default every orphan not in use
+   */
+  deleteOnly?: string[];
 }
 
 /** A key key-rotator created that no destination holds and no running rotation owns. */
@@ -214,7 +224,10 @@ export interface OrphanKey {
   configured: boolean;
   workspaceId: string | null;
   createdAt: string;
-  /** Why it was left alone although an orphan (it had traffic in the last 24 hours), if so. */
+  /**
+   * Why it was left alone although an orphan, if so: it had traffic in the last 24 hours, or its
+   * traffic could not be counted.
+   */
   inUse?: string;
   deleted: boolean;
 }
@@ -226,5 +239,10 @@ export interface SweepResult {
   managedKeys: number;
   orphans: OrphanKey[];
   dryRun: boolean;
+  /**
+   * Every destination of the file could be read; when one could not, nothing is deleted (a key it
+   * holds could look orphaned). Absent in results of sweeps before it was reported.
+   */
+  destinationsRead?: boolean;
   warnings: string[];
 }

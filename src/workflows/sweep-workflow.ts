@@ -4,10 +4,14 @@
  * workflow, or by a rotation taken out of the config. It runs on the worker, like rotations: the
  * management keys and the worker policy stay there, the CLI never needs them. A dry run unless
  * asked to delete; an orphan with traffic in the last 24 hours is never deleted (something still
- * uses it, e.g. the old key a traffic hold kept), and nothing is deleted when a destination could
- * not be read (a key it holds could look orphaned).
+ * uses it, e.g. the old key a traffic hold kept), nor one whose traffic could not be counted, and
+ * nothing is deleted when a destination could not be read (a key it holds could look orphaned).
+ *
+ * Only the file's workspaces are searched, and only for keys of the file's rotations (unless
+ * `allRotations`): another deployment sharing the management key keeps its keys, which this file's
+ * destinations know nothing of.
  */
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { RotatorKey } from '../activities/activity-types.js';
 import type { RotationConfig } from '../config/schema.js';
 import { rotationActivities, type RotationActivities } from './activity-options.js';
@@ -18,14 +22,30 @@ const DAY_MS = 86_400_000;
 /** `keyUsage` takes at most this many keys per call. */
 const USAGE_BATCH = 10;
 
-/** One rotation per OpenRouter account (base URL and management key variable): its credentials search it. */
-function oneRotationPerAccount(rotations: RotationConfig[]): RotationConfig[] {
-  const accounts = new Map<string, RotationConfig>();
+/**
+ * Sweeps recorded before this searched every workspace for every rotation's keys and counted a key
+ * whose requests could not be counted by today's USD usage; `patched()` is false when such a
+ * history replays, so it replays those commands.
+ */
+export const SWEEP_SCOPED_TO_CONFIG_PATCH = 'sweep-scoped-to-config';
+
+/** The file's rotations of one OpenRouter account (base URL and management key variable). */
+interface Account {
+  /** The first of them: its credentials search the account. */
+  rotation: RotationConfig;
+  /** The workspaces its rotations use (null: the default workspace). */
+  workspaces: (string | null)[];
+}
+
+function accountsOf(rotations: RotationConfig[]): Account[] {
+  const accounts = new Map<string, { rotation: RotationConfig; workspaces: Set<string | null> }>();
   for (const r of rotations) {
-    const account = `${r.openrouter.baseUrl} ${r.openrouter.managementKeyEnv}`;
-    if (!accounts.has(account)) accounts.set(account, r);
+    const id = `${r.openrouter.baseUrl} ${r.openrouter.managementKeyEnv}`;
+    const account = accounts.get(id) ?? { rotation: r, workspaces: new Set() };
+    account.workspaces.add(r.openrouter.workspaceId ?? null);
+    accounts.set(id, account);
   }
-  return [...accounts.values()];
+  return [...accounts.values()].map((a) => ({ rotation: a.rotation, workspaces: [...a.workspaces] }));
 }
 
 /** The keys' traffic in the last 24 hours, in words, for those that had any. */
@@ -33,6 +53,7 @@ async function recentTraffic(
   openRouter: RotationActivities['openRouter'],
   rotation: RotationConfig,
   keys: RotatorKey[],
+  unknownCountsAsUse: boolean,
 ): Promise<Map<string, string>> {
   const inUse = new Map<string, string>();
   const requestsSince = new Date(Date.now() - DAY_MS).toISOString();
@@ -46,6 +67,12 @@ async function recentTraffic(
     for (const [j, usage] of usages.entries()) {
       const key = batch[j]!;
       if (usage.requests) inUse.set(key.hash, `${usage.requests} request(s) in the last 24 hours`);
+      else if (usage.requests === null && unknownCountsAsUse)
+        // Today's USD usage misses yesterday's traffic, BYOK and free models: it cannot say "idle".
+        inUse.set(
+          key.hash,
+          `its requests could not be counted (${usage.requestsUnavailable ?? 'analytics unavailable'})`,
+        );
       else if (usage.requests === null && (key.usageDaily ?? 0) > 0)
         inUse.set(key.hash, `USD ${key.usageDaily} used today (request counts unavailable)`);
     }
@@ -54,6 +81,8 @@ async function recentTraffic(
 }
 
 export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
+  // Before any other command, so that it is recorded at the same place in every new history.
+  const scoped = patched(SWEEP_SCOPED_TO_CONFIG_PATCH);
   const { openRouter, destinations } = rotationActivities(workflowInfo().taskQueue);
   const warnings: string[] = [];
 
@@ -73,17 +102,27 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   }
 
   const configured = new Set(input.rotations.map((r) => r.name));
-  const accounts = oneRotationPerAccount(input.rotations);
+  const accounts = accountsOf(input.rotations);
+  const confirmed = input.deleteOnly ? new Set(input.deleteOnly) : undefined;
   const seen = new Set<string>();
   const orphans: OrphanKey[] = [];
-  for (const rotation of accounts) {
-    const listing = await openRouter.listRotatorKeys(rotation, { createdBefore: input.createdBefore });
+  for (const { rotation, workspaces } of accounts) {
+    const listing = await openRouter.listRotatorKeys(
+      rotation,
+      scoped
+        ? {
+            createdBefore: input.createdBefore,
+            workspaces,
+            ...(input.allRotations ? {} : { rotations: [...configured] }),
+          }
+        : { createdBefore: input.createdBefore },
+    );
     warnings.push(...listing.warnings);
     const found = listing.keys.filter(
       (k) => !seen.has(k.hash) && !held.has(k.hash) && !input.runningRotations.includes(k.rotation),
     );
     for (const key of listing.keys) seen.add(key.hash);
-    const inUse = await recentTraffic(openRouter, rotation, found);
+    const inUse = await recentTraffic(openRouter, rotation, found, scoped);
     for (const key of found) {
       const orphan: OrphanKey = {
         hash: key.hash,
@@ -96,7 +135,8 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
         ...(inUse.has(key.hash) ? { inUse: inUse.get(key.hash) } : {}),
         deleted: false,
       };
-      if (input.delete && orphan.inUse === undefined && destinationsKnown) {
+      const deletable = orphan.inUse === undefined && destinationsKnown && (confirmed?.has(key.hash) ?? true);
+      if (input.delete && deletable) {
         try {
           await openRouter.deleteKey(rotation, key.hash);
           orphan.deleted = true;
@@ -112,6 +152,7 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
     managedKeys: seen.size,
     orphans,
     dryRun: input.delete !== true,
+    destinationsRead: destinationsKnown,
     warnings,
   };
 }

@@ -98,14 +98,42 @@ export function startKeyRotator(args: string[], options: Omit<RunCliOptions, 'ti
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watchOutput(child, args);
+}
+
+/** A `key-rotator` command on a terminal: `type` is what the person at it types. */
+export interface CliOnTerminal extends RunningCli {
+  type(text: string): void;
+}
+
+/**
+ * Starts `key-rotator <args>` on a pseudo-terminal (util-linux `script`), as a person at a
+ * terminal runs it: stdin, stdout and stderr are the terminal (output arrives with CR LF).
+ */
+export function startKeyRotatorOnTerminal(
+  args: string[],
+  options: Omit<RunCliOptions, 'timeoutMs'> = {},
+): CliOnTerminal {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, KEY_ROTATOR_BIN, ...args].map(quote).join(' ');
+  // -q: no banner, -e: its exit code is the command's, -f: output as it comes, /dev/null: no log file.
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    env: cliEnvironment(options.env),
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return { ...watchOutput(child, args), type: (text) => void child.stdin!.write(text) };
+}
+
+function watchOutput(child: ChildProcess, args: string[]): RunningCli {
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
     for (const listener of listeners) listener();
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => {
       resolve(code ?? signal ?? 'unknown');
