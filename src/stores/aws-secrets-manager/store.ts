@@ -11,18 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type {
-  GetSecretValueCommandInput,
-  GetSecretValueCommandOutput,
-  PutSecretValueCommandInput,
-  PutSecretValueCommandOutput,
-  SecretsManagerClientConfig,
-  UpdateSecretVersionStageCommandInput,
-  UpdateSecretVersionStageCommandOutput,
-} from '@aws-sdk/client-secrets-manager';
+import type * as sm from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { DestinationConflictError, DestinationError } from '../../errors/rotator-errors.js';
-import { awsClientOptions } from '../aws-fields.js';
+import { lazyAwsClient, type AwsClientDeps } from '../aws-client.js';
 import { awsDestinationError, awsErrorMessage, awsErrorName } from '../aws-errors.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
 import { awsDestinationLabel } from './label.js';
@@ -30,19 +22,14 @@ import type { AwsDestinationConfig } from './schema.js';
 
 /** The three Secrets Manager calls the store makes; the SDK's `SecretsManager` class fits, and so does a test stub. */
 export interface SecretsManagerApi {
-  getSecretValue(input: GetSecretValueCommandInput): Promise<GetSecretValueCommandOutput>;
-  putSecretValue(input: PutSecretValueCommandInput): Promise<PutSecretValueCommandOutput>;
+  getSecretValue(input: sm.GetSecretValueCommandInput): Promise<sm.GetSecretValueCommandOutput>;
+  putSecretValue(input: sm.PutSecretValueCommandInput): Promise<sm.PutSecretValueCommandOutput>;
   updateSecretVersionStage(
-    input: UpdateSecretVersionStageCommandInput,
-  ): Promise<UpdateSecretVersionStageCommandOutput>;
+    input: sm.UpdateSecretVersionStageCommandInput,
+  ): Promise<sm.UpdateSecretVersionStageCommandOutput>;
 }
 
-export interface AwsStoreDeps {
-  /** A ready client (tests inject a stub). @default a SecretsManager client from the standard provider chain */
-  client?: SecretsManagerApi;
-  /** Extra client options (credentials, maxAttempts…) merged under `region`/`endpoint` from the config. */
-  clientConfig?: SecretsManagerClientConfig;
-}
+export type AwsStoreDeps = AwsClientDeps<SecretsManagerApi, sm.SecretsManagerClientConfig>;
 
 const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
@@ -68,26 +55,16 @@ export function clientRequestToken(idempotencyToken: string): string {
 
 export class AwsSecretsManagerStore implements SecretStore {
   readonly description: string;
-  private client: Promise<SecretsManagerApi> | undefined;
+  private readonly secretsManager: () => Promise<SecretsManagerApi>;
 
   constructor(
     private readonly config: AwsDestinationConfig,
-    private readonly deps: AwsStoreDeps = {},
+    deps: AwsStoreDeps = {},
   ) {
     this.description = awsDestinationLabel(config);
-  }
-
-  /**
-   * The client, made at the first request: the SDK takes most of a second to load, and the CLI,
-   * which reaches this module through the destination registry for labels only, never needs it.
-   */
-  private secretsManager(): Promise<SecretsManagerApi> {
-    this.client ??= this.deps.client
-      ? Promise.resolve(this.deps.client)
-      : import('@aws-sdk/client-secrets-manager').then(
-          ({ SecretsManager }) => new SecretsManager(awsClientOptions(this.config, this.deps.clientConfig)),
-        );
-    return this.client;
+    this.secretsManager = lazyAwsClient(config, deps, (options) =>
+      import('@aws-sdk/client-secrets-manager').then(({ SecretsManager }) => new SecretsManager(options)),
+    );
   }
 
   async read(): Promise<StoredSecret | null> {
@@ -205,7 +182,7 @@ export class AwsSecretsManagerStore implements SecretStore {
 
   /** The version at `stage`, or null when no version carries it. */
   private async readStage(stage: string): Promise<SecretVersion | null> {
-    let out: GetSecretValueCommandOutput;
+    let out: sm.GetSecretValueCommandOutput;
     try {
       out = await (
         await this.secretsManager()

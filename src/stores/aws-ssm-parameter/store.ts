@@ -21,7 +21,7 @@ import type {
 } from '@aws-sdk/client-ssm';
 import { DestinationConflictError, DestinationError } from '../../errors/rotator-errors.js';
 import { labelOfKey } from '../../errors/redact.js';
-import { awsClientOptions } from '../aws-fields.js';
+import { lazyAwsClient, type AwsClientDeps } from '../aws-client.js';
 import { awsDestinationError, awsErrorName } from '../aws-errors.js';
 import { MANAGED_BY, MANAGED_BY_TAG, ROTATION_TAG } from '../managed-marks.js';
 import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
@@ -37,12 +37,7 @@ export interface ParameterStoreApi {
   ): Promise<LabelParameterVersionCommandOutput>;
 }
 
-export interface SsmStoreDeps {
-  /** A ready client (tests inject a stub). @default an SSM client from the standard provider chain */
-  client?: ParameterStoreApi;
-  /** Extra client options (credentials, maxAttempts…) merged under `region`/`endpoint` from the config. */
-  clientConfig?: SSMClientConfig;
-}
+export type SsmStoreDeps = AwsClientDeps<ParameterStoreApi, SSMClientConfig>;
 
 interface ParameterVersion {
   value: string;
@@ -51,23 +46,16 @@ interface ParameterVersion {
 
 export class AwsSsmParameterStore implements SecretStore {
   readonly description: string;
-  private client: Promise<ParameterStoreApi> | undefined;
+  private readonly ssm: () => Promise<ParameterStoreApi>;
 
   constructor(
     private readonly config: AwsSsmParameterDestinationConfig,
-    private readonly deps: SsmStoreDeps = {},
+    deps: SsmStoreDeps = {},
   ) {
     this.description = awsSsmParameterDestinationLabel(config);
-  }
-
-  /** The client, made at the first request: the CLI reaches this module for labels only and never loads the SDK. */
-  private ssm(): Promise<ParameterStoreApi> {
-    this.client ??= this.deps.client
-      ? Promise.resolve(this.deps.client)
-      : import('@aws-sdk/client-ssm').then(
-          ({ SSM }) => new SSM(awsClientOptions(this.config, this.deps.clientConfig)),
-        );
-    return this.client;
+    this.ssm = lazyAwsClient(config, deps, (options) =>
+      import('@aws-sdk/client-ssm').then(({ SSM }) => new SSM(options)),
+    );
   }
 
   async read(): Promise<StoredSecret | null> {
