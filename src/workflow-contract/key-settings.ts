@@ -1,6 +1,6 @@
 /** Settings of the key a rotation creates that the workflow works out itself. */
+import type { RotationDurations } from '../config/rotation-durations.js';
 import type { RotationConfig } from '../config/schema.js';
-import { parseDuration } from '../fields/duration.js';
 
 const DAY_MS = 86_400_000;
 /** Margin added to interval + grace for the `expiresAfter: auto` backstop. */
@@ -36,13 +36,13 @@ export function creatorOfKeyName(name: string): { rotation: string; runPrefix: s
  * When the new key expires at OpenRouter on its own, as a backstop should rotations stop: `auto`
  * is one interval plus the grace period plus a week. Null for `none`.
  */
-export function expiryBackstop(rotation: RotationConfig, graceMs: number): string | null {
-  const setting = rotation.openrouter.key.expiresAfter;
-  if (setting === 'none') return null;
+export function expiryBackstop(rotation: RotationConfig, durations: RotationDurations): string | null {
+  const { expiresAfter, graceMs } = durations;
+  if (expiresAfter === 'none') return null;
   const afterMs =
-    setting === 'auto'
+    expiresAfter === 'auto'
       ? rotation.schedule.intervalDays * DAY_MS + graceMs + EXPIRY_MARGIN_MS
-      : parseDuration(setting);
+      : expiresAfter;
   // Whole seconds: OpenRouter wants ISO 8601 with seconds and no fraction.
   return new Date(Math.ceil((Date.now() + afterMs) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

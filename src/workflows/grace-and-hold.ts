@@ -8,8 +8,8 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { CreatedKeyInfo, KeyInfo, KeyUsage } from '../activities/activity-types.js';
+import type { RotationDurations } from '../config/rotation-durations.js';
 import type { RotationConfig } from '../config/schema.js';
-import { parseDuration } from '../fields/duration.js';
 import { VerificationError } from '../errors/rotator-errors.js';
 import { workflowFailure } from './rotation-failures.js';
 import type { TrafficSource } from '../workflow-contract/messages.js';
@@ -35,6 +35,8 @@ export interface TrafficCheck {
    * the analytics API counts in hourly buckets. Counts since a fixed time only grow, like usage.
    */
   requestsSince: string;
+  /** How long the hold may wait for traffic to move before the rotation fails. */
+  holdTimeoutMs: number;
 }
 
 /** The old key's traffic at one moment, and what it was counted in (two readings compare only in one unit). */
@@ -63,15 +65,17 @@ function trafficOf(
 export function planTrafficCheck(
   rotation: RotationConfig,
   oldKey: KeyInfo | undefined,
-  graceMs: number,
+  durations: RotationDurations,
   state: RotationState,
 ): TrafficCheck | undefined {
   if (!rotation.verify.requireTrafficMoved || !oldKey) return undefined;
+  const { graceMs } = durations;
   if (graceMs > 0) {
     return {
       old: oldKey,
       quietMs: Math.min(graceMs / 2, MAX_QUIET_WINDOW_MS),
       requestsSince: new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS).toISOString(),
+      holdTimeoutMs: durations.trafficHoldTimeoutMs,
     };
   }
   state.warn(
@@ -133,7 +137,7 @@ export async function holdUntilTrafficMoved(
   newKey: CreatedKeyInfo,
   usageOf: UsageOf,
 ): Promise<void> {
-  const deadline = Date.now() + parseDuration(rotation.verify.trafficHoldTimeout);
+  const deadline = Date.now() + check.holdTimeoutMs;
   const recheckMs = Math.min(Math.max(check.quietMs, MIN_TRAFFIC_RECHECK_MS), MAX_QUIET_WINDOW_MS);
   let previousOld = oldTrafficBefore;
   state.forgetEndGrace();

@@ -10,7 +10,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { CreatedKeyInfo, WrittenVersion } from '../activities/activity-types.js';
 import type { CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
-import { parseDuration } from '../fields/duration.js';
+import { durationsOf, type RotationDurations } from '../config/rotation-durations.js';
 import { rotationActivities } from './activity-options.js';
 import {
   CARRY_OVER_PATCH,
@@ -87,7 +87,6 @@ async function rotate(
   const { rotation } = input;
   const options = input.options ?? {};
   const info = workflowInfo();
-  const graceMs = parseDuration(options.grace ?? rotation.gracePeriod);
   const activities = rotationActivities(info.taskQueue);
   const { openRouter, destinations, verifier, persistentOpenRouter, persistentDestinations } = activities;
   // The carry-over adds activity calls and a step to a run. A history recorded before it has
@@ -103,11 +102,14 @@ async function rotate(
   //    it carries (workspace, guardrail, allow-lists) can be read ─────────────────────────────
   state.enterStep('preflight');
   let old: OldKey;
+  let durations: RotationDurations;
   let carryOver: CarryOverPlan | undefined;
   try {
     old = await preflight(rotation, activities, state);
+    // Parsed once, here: preflight's activities have checked the rotation (its durations too).
+    durations = durationsOf(rotation, options.grace);
     if (old.oldKey) {
-      reportActiveKey(rotation, old.oldKey, graceMs, state);
+      reportActiveKey(rotation, old.oldKey, durations.graceMs, state);
       events.oldKey(old.oldKey);
       const expiresAt = old.oldKey.expiresAt;
       if (expiresAt && Date.parse(expiresAt) - Date.now() < KEY_EXPIRING_WITHIN_MS)
@@ -125,7 +127,8 @@ async function rotate(
     throw rotationFailure(`preflight failed, nothing was changed: ${reasonOf(err)}`, err);
   }
   const { oldKey, sealedOldKey } = old;
-  const trafficCheck = planTrafficCheck(rotation, oldKey, graceMs, state);
+  const { graceMs } = durations;
+  const trafficCheck = planTrafficCheck(rotation, oldKey, durations, state);
   const usageOf: UsageOf = (hashes) =>
     openRouter.keyUsage(rotation, hashes, trafficCheck ? { requestsSince: trafficCheck.requestsSince } : {});
 
@@ -141,7 +144,7 @@ async function rotate(
     events.emit('rotation.started');
     const createInput = {
       keyName: keyNameForRun(rotation, info.runId),
-      expiresAt: expiryBackstop(rotation, graceMs),
+      expiresAt: expiryBackstop(rotation, durations),
       ...(carryOver ? createdLike(carryOver) : {}),
     };
     let created: CreatedKeyInfo | undefined;
@@ -178,7 +181,7 @@ async function rotate(
     state.enterStep('verify');
     await verifier.verifyNewKey(rotation, {
       sealedKey: newKey.sealedKey,
-      windowMs: parseDuration(rotation.verify.newKeyWindow),
+      windowMs: durations.newKeyWindowMs,
     });
     versions = await destinations.verifyDestinations(rotation, newKey.hash);
   } catch (err) {
