@@ -1002,6 +1002,25 @@ describe('the codec server as docker-compose.yml runs it', () => {
     expect(secretsReadme).toContain(path.basename(compose.secrets![secret!]!.file));
   });
 
+  it('never gets the sealing keyring, which the worker has, and keeps /encode off even for the token', async () => {
+    const worker = compose.services.worker!;
+    const sealingFile = environmentOf(worker).get('KEY_ROTATOR_SEALING_KEY_FILE');
+    const sealingSecret = /^\/run\/secrets\/([^/]+)$/.exec(sealingFile ?? '')?.[1];
+    expect(sealingSecret, 'the worker: KEY_ROTATOR_SEALING_KEY_FILE=/run/secrets/<name>').toBeDefined();
+    expect(secretNamesOf(worker)).toContain(sealingSecret);
+    expect(secretsReadme).toContain(path.basename(compose.secrets![sealingSecret!]!.file));
+    const env = environmentOf(service!);
+    expect(env.has('KEY_ROTATOR_SEALING_KEY') || env.has('KEY_ROTATOR_SEALING_KEY_FILE')).toBe(false);
+    expect(secretNamesOf(service!)).not.toContain(sealingSecret);
+    expect(env.has('KEY_ROTATOR_CODEC_SERVER_ENCODE_TOKEN_FILE')).toBe(false);
+    const encode = await fetch(`${baseUrl}/encode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    expect(encode.status).toBe(403);
+  });
+
   it('answers only callers that present the bearer token', async () => {
     const decode = (authorization?: string) =>
       fetch(`${baseUrl}/decode`, {

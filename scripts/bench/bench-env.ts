@@ -24,6 +24,11 @@ export const BENCH_CODEC_KEY = JSON.stringify({
   active: 'bench',
   keys: { bench: Buffer.alloc(32, 3).toString('base64') },
 });
+/** The workers' sealing keyring in every bench run (a throwaway, apart from the codec key). */
+export const BENCH_SEALING_KEY = JSON.stringify({
+  active: 'bench-sealing',
+  keys: { 'bench-sealing': Buffer.alloc(32, 4).toString('base64') },
+});
 
 export interface BenchEnv {
   dir: string;

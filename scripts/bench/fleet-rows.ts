@@ -83,7 +83,7 @@ async function runFleet(env: BenchEnv, size: number, rate: number): Promise<Flee
       taskQueue,
       dataConverter,
       dependencies: createDefaultDependencies({
-        sealer: new SecretSealer(keyring),
+        sealer: new SecretSealer(parseKeyring(randomBytes(32).toString('base64'), 'bench sealing')),
         env: { BENCH_MANAGEMENT_KEY: emulator.managementKey },
         openRouterRequestsPerSecond: rate,
         policy: workerPolicyFromRules({

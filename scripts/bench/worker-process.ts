@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import proto from '@temporalio/proto';
-import { BENCH_CODEC_KEY, type BenchEnv } from './bench-env.js';
+import { BENCH_CODEC_KEY, BENCH_SEALING_KEY, type BenchEnv } from './bench-env.js';
 
 /** Resident set size of a process in MB (Linux /proc). */
 export function rssMb(pid: number): number {
@@ -66,6 +66,7 @@ export async function startWorkerProcess(
       TEMPORAL_NAMESPACE: namespace,
       TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml',
       KEY_ROTATOR_CODEC_KEY: BENCH_CODEC_KEY,
+      KEY_ROTATOR_SEALING_KEY: BENCH_SEALING_KEY,
       KEY_ROTATOR_WORKER_VERSIONING: 'false',
       KEY_ROTATOR_TASK_QUEUE: taskQueue,
       ...options.env,

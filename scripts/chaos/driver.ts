@@ -75,6 +75,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     temporalDb: path.join(outDir, 'temporal.db'),
     bundle: path.join(outDir, 'workflow-bundle.js'),
     codecKeyring: path.join(outDir, 'codec-keyring.json'),
+    sealingKeyring: path.join(outDir, 'sealing-keyring.json'),
     rotations: path.join(outDir, 'rotations.yaml'),
     policy: path.join(outDir, 'worker-policy.yaml'),
     destinations: path.join(outDir, 'destinations'),
@@ -140,6 +141,11 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const keyringJson = await writeCodecKeyring(files.codecKeyring);
     const keyring = parseKeyring(keyringJson, files.codecKeyring);
     for (const [id, key] of keyring.keys) secrets.set(key.toString('base64'), `codec key ${id}`);
+    const sealingKeyring = parseKeyring(
+      await writeCodecKeyring(files.sealingKeyring, 'chaos-sealing'),
+      files.sealingKeyring,
+    );
+    for (const [id, key] of sealingKeyring.keys) secrets.set(key.toString('base64'), `sealing key ${id}`);
     // The key search decrypts histories as the Web UI would, foreign (unencrypted) payloads included.
     const codec = new EncryptionCodec(keyring, { foreignPayloads: 'show' });
     const connection = await Connection.connect({ address: server.address });
@@ -182,6 +188,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const workerEnv: NodeJS.ProcessEnv = {
       ...cliEnv,
       KEY_ROTATOR_WORKFLOW_BUNDLE: files.bundle,
+      KEY_ROTATOR_SEALING_KEY_FILE: files.sealingKeyring,
       KEY_ROTATOR_OPENROUTER_RPS: '20',
       [MANAGEMENT_KEY_ENV]: managementKey,
       ...destinations.workerEnv,

@@ -68,9 +68,9 @@ export async function writeWorkerPolicy(file: string, input: WorkerPolicyInput):
   await writeFile(file, stringify(policy), { mode: 0o600 });
 }
 
-/** A fresh codec keyring (one AES-256 key) in `file`, 0600. */
-export async function writeCodecKeyring(file: string): Promise<string> {
-  const json = JSON.stringify({ active: 'chaos', keys: { chaos: randomBytes(32).toString('base64') } });
+/** A fresh keyring (one AES-256 key, id `id`) in `file`, 0600: the codec's, or the worker's sealing one. */
+export async function writeCodecKeyring(file: string, id = 'chaos'): Promise<string> {
+  const json = JSON.stringify({ active: id, keys: { [id]: randomBytes(32).toString('base64') } });
   await writeFile(file, json, { mode: 0o600 });
   return json;
 }

@@ -33,7 +33,7 @@ const keyHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a key hash (64 lowe
 /** A key as the sealer hands it between activities; what is inside is the sealer's to judge. */
 const sealedSecret = z.custom<SealedSecret>(
   (value) => typeof value === 'string' && value.length <= 16_384 && /^sealed:v\d+:\S+$/.test(value),
-  'expected a sealed key (sealed:v2:...)',
+  'expected a sealed key (sealed:v3:...)',
 );
 
 /** An OpenRouter id of a workspace, guardrail, BYOK credential or observability destination. */

@@ -6,9 +6,12 @@
  * Who may call what:
  * - /decode shows workflow data to whoever can reach it. Without a bearer token the server binds
  *   loopback only and answers only requests whose `Host` is a loopback name with its own port, so
- *   a web page cannot reach it through DNS rebinding.
- * - /encode makes payloads the worker accepts as ours, so it needs the bearer token: without a
- *   token configured it is refused outright.
+ *   a web page cannot reach it through DNS rebinding. With `authToken`, /decode needs it.
+ * - /encode makes payloads the worker accepts as ours, so it is off unless `encodeToken` is given,
+ *   and then needs that token, which must differ from the /decode token: being allowed to read
+ *   workflow data (the Web UI's users) never means being allowed to make input the worker trusts.
+ * - The server holds the payload codec keyring only, never the sealing keyring: the API keys in
+ *   payloads are sealed with a key it does not have (keyring.ts), so it cannot show or make one.
  * - Bodies must be `application/json`: a browser cannot send that cross-origin without a CORS
  *   preflight, which only the UI's origins pass.
  */
@@ -31,10 +34,15 @@ export interface CodecServerOptions {
   /** Origins of the Temporal Web UI allowed by CORS; replaces the default. @default DEFAULT_UI_ORIGINS */
   uiOrigins?: readonly string[];
   /**
-   * Bearer token callers must present. Required to bind beyond loopback and to use /encode.
-   * @default undefined (loopback only, /decode only)
+   * Bearer token callers of /decode must present. Required to bind beyond loopback.
+   * @default undefined (loopback only)
    */
   authToken?: string;
+  /**
+   * Turns /encode on, for callers presenting this bearer token (not the /decode one).
+   * @default undefined (/encode off)
+   */
+  encodeToken?: string;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -141,12 +149,19 @@ export async function startCodecServer(
         '(or KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE), a bearer token every caller must present',
     );
   }
-  const expected = options.authToken ? Buffer.from(`Bearer ${options.authToken}`) : undefined;
+  if (options.encodeToken !== undefined && options.encodeToken === options.authToken) {
+    throw new ConfigError(
+      'KEY_ROTATOR_CODEC_SERVER_ENCODE_TOKEN is the /decode token too: /encode needs a token of its own, ' +
+        'so that being allowed to read workflow data is not being allowed to make input the worker trusts',
+    );
+  }
+  const bearer = (token: string | undefined) => (token ? Buffer.from(`Bearer ${token}`) : undefined);
+  const expected = { '/decode': bearer(options.authToken), '/encode': bearer(options.encodeToken) };
   let port = options.port ?? 8888;
 
   /** Refuses the request unless it may go on; sets the CORS headers of allowed origins. */
   const admit = (req: IncomingMessage, res: ServerResponse, path: string): void => {
-    if (!expected && !isLoopbackHostHeader(req.headers.host, port)) {
+    if (!options.authToken && !isLoopbackHostHeader(req.headers.host, port)) {
       throw new RequestRefused(
         421,
         `this codec server answers only requests addressed to localhost:${port} or 127.0.0.1:${port}`,
@@ -169,17 +184,20 @@ export async function startCodecServer(
     if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode')) {
       throw new RequestRefused(404, 'not found: POST /decode or /encode');
     }
-    if (expected) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new RequestRefused(401, 'unauthorized: send Authorization: Bearer <codec server token>');
-      }
-    } else if (path === '/encode') {
+    if (path === '/encode' && !expected['/encode']) {
       throw new RequestRefused(
         403,
-        '/encode is disabled: it makes payloads the worker trusts, so it needs KEY_ROTATOR_CODEC_SERVER_TOKEN ' +
-          '(callers then send Authorization: Bearer <token>)',
+        '/encode is off: it makes payloads the worker trusts, so it is on only with its own token, ' +
+          'KEY_ROTATOR_CODEC_SERVER_ENCODE_TOKEN (callers then send Authorization: Bearer <that token>)',
       );
+    }
+    const needed = expected[path];
+    if (needed) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== needed.length || !timingSafeEqual(given, needed)) {
+        const which = path === '/encode' ? 'the /encode token' : 'the codec server token';
+        throw new RequestRefused(401, `unauthorized: send Authorization: Bearer <${which}>`);
+      }
     }
     if (!isJsonContentType(req.headers['content-type'])) {
       throw new RequestRefused(415, 'expected content-type: application/json');

@@ -1,13 +1,19 @@
 /**
- * The codec keyring: AES-256 keys by id, one of them active for encryption, all of them usable for
- * decryption (so the codec key can be rotated without losing old histories).
+ * Keyrings: AES-256 keys by id, one of them active for encryption, all of them usable for
+ * decryption (so a key can be rotated without losing what the older ones encrypted). There are
+ * two, never sharing a key:
  *
- * Sources, first match wins:
- * - `KEY_ROTATOR_CODEC_KEY`: the keyring JSON, or a single base64 32-byte key;
- * - `KEY_ROTATOR_CODEC_KEY_FILE`: path of a file holding the same;
- * - the local dev keyring `.data/codec-keyring.json` when it exists (made by `npm start`), or,
- *   with `allowDevKey` only, generated there 0600 on first use. Without any of these, callers
- *   refuse to start: nothing goes to Temporal unencrypted.
+ * - the **payload codec keyring** (`KEY_ROTATOR_CODEC_KEY`): every process that reads or writes
+ *   Temporal payloads holds it — worker, CLI, codec server;
+ * - the **sealing keyring** (`KEY_ROTATOR_SEALING_KEY`): the worker alone holds it; it seals the API
+ *   keys that pass between activities (secret-sealer.ts), so whoever can decode payloads — the
+ *   codec server's host, the Web UI — still cannot open one.
+ *
+ * Sources of each, first match wins:
+ * - `NAME`: the keyring JSON, or a single base64 32-byte key;
+ * - `NAME_FILE`: path of a file holding the same;
+ * - the local dev keyring in `.data/` when it exists (made by `npm start`), or, with `allowDevKey`
+ *   only, generated there 0600 on first use. Without any of these, callers refuse to start.
  *
  * Keyring JSON: `{"active": "k2", "keys": {"k1": "<base64 32 bytes>", "k2": "<base64 32 bytes>"}}`.
  */
@@ -24,10 +30,43 @@ export interface Keyring {
   keys: ReadonlyMap<string, Buffer>;
 }
 
+/** Where a keyring is configured, and what it is for (in messages). */
+export interface KeyringSource {
+  /** The variable holding the keyring; `${env}_FILE` names a file holding it. */
+  env: string;
+  fileEnv: string;
+  /** The local dev keyring, relative to the working folder (`npm start` makes it). */
+  devPath: string;
+  /** What it is, for messages: "payload codec keyring". */
+  name: string;
+  /** Why a process refuses to start without it. */
+  neededFor: string;
+}
+
 export const CODEC_KEY_ENV = 'KEY_ROTATOR_CODEC_KEY';
 export const CODEC_KEY_FILE_ENV = 'KEY_ROTATOR_CODEC_KEY_FILE';
 /** Where the local demo keeps its generated dev keyring. @default ".data/codec-keyring.json" */
 export const DEV_KEYRING_PATH = '.data/codec-keyring.json';
+
+export const CODEC_KEYRING: KeyringSource = {
+  env: CODEC_KEY_ENV,
+  fileEnv: CODEC_KEY_FILE_ENV,
+  devPath: DEV_KEYRING_PATH,
+  name: 'payload codec keyring',
+  neededFor: 'refusing to send rotation data to Temporal unencrypted',
+};
+
+export const SEALING_KEY_ENV = 'KEY_ROTATOR_SEALING_KEY';
+export const SEALING_KEY_FILE_ENV = 'KEY_ROTATOR_SEALING_KEY_FILE';
+
+export const SEALING_KEYRING: KeyringSource = {
+  env: SEALING_KEY_ENV,
+  fileEnv: SEALING_KEY_FILE_ENV,
+  devPath: '.data/sealing-keyring.json',
+  name: 'sealing keyring',
+  neededFor:
+    'the worker seals the API keys it passes between steps with it, apart from the payload codec keyring',
+};
 
 const base64Key = z
   .string()
@@ -70,6 +109,8 @@ export function parseKeyring(text: string, source: string): Keyring {
 }
 
 export interface LoadKeyringOptions {
+  /** Which keyring. @default CODEC_KEYRING */
+  source?: KeyringSource;
   env?: NodeJS.ProcessEnv;
   /** Generate and use a local dev keyring when none is configured (demo, tests). @default false */
   allowDevKey?: boolean;
@@ -79,12 +120,13 @@ export interface LoadKeyringOptions {
 
 export async function loadKeyring(options: LoadKeyringOptions = {}): Promise<Keyring> {
   const env = options.env ?? process.env;
-  const configured = readEnvOrFile(CODEC_KEY_ENV, env, 'the payload codec keyring');
+  const source = options.source ?? CODEC_KEYRING;
+  const configured = readEnvOrFile(source.env, env, `the ${source.name}`);
   if (configured) return parseKeyring(configured.value, configured.source);
   // An empty keyring file is a broken mount, not "no key configured": never fall back to a dev key.
-  const file = env[CODEC_KEY_FILE_ENV]?.trim();
-  if (file) throw new ConfigError(`${CODEC_KEY_FILE_ENV}=${file}: the file is empty; put the keyring in it`);
-  const devPath = resolve(options.cwd ?? process.cwd(), DEV_KEYRING_PATH);
+  const file = env[source.fileEnv]?.trim();
+  if (file) throw new ConfigError(`${source.fileEnv}=${file}: the file is empty; put the keyring in it`);
+  const devPath = resolve(options.cwd ?? process.cwd(), source.devPath);
   if (!options.allowDevKey) {
     try {
       return parseKeyring(await readFile(devPath, 'utf8'), devPath);
@@ -92,11 +134,28 @@ export async function loadKeyring(options: LoadKeyringOptions = {}): Promise<Key
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
     throw new ConfigError(
-      `no payload codec key: set ${CODEC_KEY_ENV} or ${CODEC_KEY_FILE_ENV} (see docs/operations.md); ` +
-        'refusing to send rotation data to Temporal unencrypted',
+      `no ${source.name}: set ${source.env} or ${source.fileEnv} (see docs/operations.md); ${source.neededFor}`,
     );
   }
   return loadOrCreateDevKeyring(devPath);
+}
+
+/**
+ * Refuses a sealing keyring that shares a key with the payload codec keyring: whoever holds the
+ * codec keyring (the codec server's host) could then open sealed API keys.
+ */
+export function assertSeparateKeyrings(codec: Keyring, sealing: Keyring): void {
+  for (const [sealingId, sealingKey] of sealing.keys) {
+    for (const [codecId, codecKey] of codec.keys) {
+      if (sealingKey.equals(codecKey)) {
+        throw new ConfigError(
+          `${SEALING_KEY_ENV}: sealing key "${sealingId}" is also payload codec key "${codecId}"; ` +
+            'the sealing keyring must be its own (generate one: see docs/operations.md), or whoever can ' +
+            'decode payloads could open the sealed API keys',
+        );
+      }
+    }
+  }
 }
 
 /** A fresh keyring JSON with one random key (what `npm start` and docs/operations.md use). */

@@ -22,6 +22,8 @@ export interface DemoPaths {
   managementKeyFile: string;
   /** The payload codec keyring, 0600. */
   codecKeyring: string;
+  /** The worker's sealing keyring, 0600 (the codec server never gets it). */
+  sealingKeyring: string;
   /** The demo's file destination: the app's current key, 0600. */
   secretFile: string;
   /** The worker policy of the local stack, 0600 (written at every start). */
@@ -71,6 +73,7 @@ export function demoSettingsFrom(env: NodeJS.ProcessEnv, root: string): DemoSett
       emulatorState: inData('emulator-state.json'),
       managementKeyFile: inData('emulator-management-key'),
       codecKeyring: inData('codec-keyring.json'),
+      sealingKeyring: inData('sealing-keyring.json'),
       secretFile: inData('secrets', `${DEMO_ROTATION}.env`),
       workerPolicy: inData('worker-policy.yaml'),
       config: inData('rotations.demo.yaml'),

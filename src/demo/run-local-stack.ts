@@ -20,7 +20,7 @@ import { applyDemoConfig } from './apply-demo-config.js';
 import { startConsumer } from './consumer.js';
 import { writeDemoConfig } from './demo-config.js';
 import { startDemoCodecServer } from './demo-codec-server.js';
-import { demoCodecKey, demoEnvironment } from './demo-environment.js';
+import { demoCodecKey, demoEnvironment, demoSealingKey } from './demo-environment.js';
 import type { DemoLog } from './demo-log.js';
 import { writeDemoPolicy } from './demo-policy.js';
 import { DEMO_ROTATION, MANAGEMENT_KEY_ENV, displayPath, type DemoSettings } from './demo-settings.js';
@@ -182,6 +182,8 @@ export async function runLocalStack(options: LocalStackOptions): Promise<void> {
       temporalAddress: server.address,
       extra: {
         ...codecKeyEnv,
+        // The worker's alone: the codec server above was started without it.
+        ...(await demoSealingKey(options.env, paths.sealingKeyring)),
         ...openRouter.managementKeyEnv,
         // The worker and the demo's `apply` both run with it.
         [POLICY_ENV]: policyFile,

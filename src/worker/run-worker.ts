@@ -8,6 +8,8 @@
  * - KEY_ROTATOR_CONNECT_TIMEOUT: how long to wait for Temporal at start-up, e.g. 5m. @default 60s
  * - KEY_ROTATOR_CODEC_KEY / KEY_ROTATOR_CODEC_KEY_FILE: payload codec keyring (required, except
  *   for the local dev keyring, see src/codec/keyring.ts).
+ * - KEY_ROTATOR_SEALING_KEY / KEY_ROTATOR_SEALING_KEY_FILE: the sealing keyring, for API keys passed
+ *   between activities; the worker's alone, sharing no key with the codec keyring (required, as above).
  * - KEY_ROTATOR_OPENROUTER_RPS: OpenRouter HTTP requests per second: never more from one worker
  *   process in any one-second window, and the activity rate of the task queue across all workers. @default 5
  * - KEY_ROTATOR_TASK_QUEUE: @default "openrouter-key-rotation"
@@ -28,7 +30,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from '@temporalio/worker';
 import { createDefaultDependencies } from '../activities/default-dependencies.js';
-import { loadKeyring } from '../codec/keyring.js';
+import { assertSeparateKeyrings, loadKeyring, SEALING_KEYRING } from '../codec/keyring.js';
 import { createRotatorDataConverter } from '../codec/data-converter.js';
 import { SecretSealer } from '../codec/secret-sealer.js';
 import { ConfigError } from '../errors/rotator-errors.js';
@@ -117,6 +119,12 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
   }
   const keyring = await loadKeyring({ env, allowDevKey: options.allowDevKey });
+  const sealingKeyring = await loadKeyring({
+    source: SEALING_KEYRING,
+    env,
+    allowDevKey: options.allowDevKey,
+  });
+  assertSeparateKeyrings(keyring, sealingKeyring);
   const dataConverter = await createRotatorDataConverter({ keyring });
   const connection = await connectWorker(settings, { timeoutMs: connectTimeoutMs, signal });
   if (!connection) return; // stopped while waiting for Temporal
@@ -128,7 +136,7 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
       taskQueue,
       dataConverter,
       dependencies: createDefaultDependencies({
-        sealer: new SecretSealer(keyring),
+        sealer: new SecretSealer(sealingKeyring),
         env,
         policy,
         // Counted per HTTP request in this process; the task-queue limit below bounds all workers.

@@ -554,6 +554,10 @@ beforeAll(async () => {
   const keyringJson = JSON.stringify({ active: 'k1', keys: { k1: randomBytes(32).toString('base64') } });
   const secretFiles: Record<string, string> = {
     '/run/secrets/codec-keyring': keyringJson,
+    '/run/secrets/sealing-keyring': JSON.stringify({
+      active: 's1',
+      keys: { s1: randomBytes(32).toString('base64') },
+    }),
     '/run/secrets/openrouter-management-key': emulator.managementKey,
   };
   const policy = z

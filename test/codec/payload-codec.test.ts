@@ -81,11 +81,11 @@ describe('secret sealer', () => {
     const keyring = parseKeyring(key(), 'k');
     const context = { purpose: 'new-key', rotation: 'r', workflowId: 'rotation-r' } as const;
     const sealed = new SecretSealer(keyring).seal(secret, context);
-    expect(sealed).toMatch(/^sealed:v2:/);
+    expect(sealed).toMatch(/^sealed:v3:/);
     expect(sealed).not.toContain(secret.slice(9, 30));
     expect(new SecretSealer(keyring).unseal(sealed, context)).toBe(secret);
     expect(() => new SecretSealer(parseKeyring(key(), 'other')).unseal(sealed, context)).toThrow(
-      /not in the keyring/,
+      /not in the sealing keyring/,
     );
   });
 });

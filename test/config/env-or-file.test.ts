@@ -115,7 +115,7 @@ describe('the places that read secrets from the environment', () => {
   it('key-rotator codec-server names an unreadable token file and exits 2, printing no key', async () => {
     const missing = path.join(dir, 'no-token');
     const run = await runKeyRotator(['codec-server', '--port', '0'], {
-      env: { KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE: missing },
+      env: { KEY_ROTATOR_CODEC_SERVER_TOKEN_FILE: missing, KEY_ROTATOR_SEALING_KEY: undefined },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(

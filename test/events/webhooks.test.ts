@@ -112,7 +112,7 @@ describe('lifecycle events as Standard Webhooks', () => {
     const old = await h.adoptKey(['log.env']);
     const lines: string[] = [];
     const deps = createDefaultDependencies({
-      sealer: new SecretSealer(h.keyring),
+      sealer: new SecretSealer(h.sealingKeyring),
       env: h.workerEnv,
       policy: h.policy,
     });

@@ -55,7 +55,7 @@ function refusal(fn: () => unknown): SealedSecretMismatchError {
 describe('secret sealer: context binding', () => {
   it('opens a blob only in the context it was sealed in', () => {
     const sealed = sealer.seal(secret, contextA);
-    expect(sealed).toMatch(/^sealed:v2:new-key:k1:/);
+    expect(sealed).toMatch(/^sealed:v3:new-key:k1:/);
     expect(sealer.unseal(sealed, contextA)).toBe(secret);
 
     expect(refusal(() => sealer.unseal(sealed, { ...contextA, rotation: 'team-b' })).message).toMatch(
@@ -103,7 +103,11 @@ describe('activities: a sealed key replayed into another rotation', () => {
   beforeAll(async () => {
     h = await createRotationHarness();
     activities = createActivities(
-      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy: h.policy }),
+      createDefaultDependencies({
+        sealer: new SecretSealer(h.sealingKeyring),
+        env: h.workerEnv,
+        policy: h.policy,
+      }),
     );
     keyA = (await h.adoptKey(['team-a.env'])).key;
     keyB = (await h.adoptKey(['team-b.env'])).key;
@@ -138,7 +142,7 @@ describe('activities: a sealed key replayed into another rotation', () => {
 
   it('refuses rotation A’s old key as rotation B’s restore value, and B’s destination keeps its key', async () => {
     const { sealedCurrent } = await inRun(runA, activities.destinations.readDestinations, rotationA);
-    expect(sealedCurrent).toMatch(/^sealed:v2:old-key:/);
+    expect(sealedCurrent).toMatch(/^sealed:v3:old-key:/);
 
     const failure = await failureOf(
       inRun(runB, activities.destinations.writeDestination, rotationB, 0, sealedCurrent!, 'restore'),
@@ -167,7 +171,7 @@ describe('activities: a sealed key replayed into another rotation', () => {
       expiresAt: null,
     });
     const { sealedCurrent } = await inRun(runA, activities.destinations.readDestinations, rotationA);
-    expect(created.sealedKey).toMatch(/^sealed:v2:new-key:/);
+    expect(created.sealedKey).toMatch(/^sealed:v3:new-key:/);
 
     await failureOf(
       inRun(runA, activities.destinations.writeDestination, rotationA, 0, created.sealedKey, 'restore'),

@@ -1,7 +1,7 @@
 /**
  * The codec server decrypts workflow data for a person and must not become a way in: a web page
  * cannot reach it through DNS rebinding or a cross-origin form post, /encode (which makes input
- * the worker trusts) needs the bearer token, and answers never carry key material.
+ * the worker trusts) is off unless it has a token of its own, and answers never carry key material.
  */
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
@@ -22,20 +22,28 @@ const codecKey = randomBytes(32).toString('base64');
 const keyring = parseKeyring(JSON.stringify({ active: 'k1', keys: { k1: codecKey } }), 'test');
 const displayCodec = new EncryptionCodec(keyring, { foreignPayloads: 'show' });
 const TOKEN = 'codec-server-token-0123456789';
+const ENCODE_TOKEN = 'codec-server-encode-token-9876543210';
 
 type Server = Awaited<ReturnType<typeof startCodecServer>>;
 let open: Server;
 let withToken: Server;
+let withEncode: Server;
 let customOrigin: Server;
 const answers: string[] = [];
 
 beforeAll(async () => {
   open = await startCodecServer({ codec: displayCodec, port: 0 });
   withToken = await startCodecServer({ codec: displayCodec, port: 0, authToken: TOKEN });
+  withEncode = await startCodecServer({
+    codec: displayCodec,
+    port: 0,
+    authToken: TOKEN,
+    encodeToken: ENCODE_TOKEN,
+  });
   customOrigin = await startCodecServer({ codec: displayCodec, port: 0, uiOrigins: ['http://ui.test:8080'] });
 });
 afterAll(async () => {
-  await Promise.all([open, withToken, customOrigin].map((s) => s?.close()));
+  await Promise.all([open, withToken, withEncode, customOrigin].map((s) => s?.close()));
 });
 
 interface Answer {
@@ -110,7 +118,7 @@ describe('codec server without a token (loopback only)', () => {
     const plain = defaultPayloadConverter.toPayload({ rotation: 'forged' });
     const refused = await call(open, '/encode', { body: JSON.stringify({ payloads: [wire(plain)] }) });
     expect(refused.status).toBe(403);
-    expect(refused.body).toMatch(/\/encode is disabled.*KEY_ROTATOR_CODEC_SERVER_TOKEN/);
+    expect(refused.body).toMatch(/\/encode is off.*KEY_ROTATOR_CODEC_SERVER_ENCODE_TOKEN/);
   });
 
   it('accepts only application/json bodies', async () => {
@@ -180,25 +188,48 @@ describe('codec server without a token (loopback only)', () => {
 
 describe('codec server with a bearer token', () => {
   const auth = { authorization: `Bearer ${TOKEN}` };
+  const body = JSON.stringify({ payloads: [wire(defaultPayloadConverter.toPayload('hello'))] });
 
-  it('encodes only for callers presenting the token', async () => {
-    const body = JSON.stringify({ payloads: [wire(defaultPayloadConverter.toPayload('hello'))] });
-    expect((await call(withToken, '/encode', { body })).status).toBe(401);
-    expect(
-      (await call(withToken, '/encode', { body, headers: { authorization: 'Bearer wrong' } })).status,
-    ).toBe(401);
-    const encoded = await call(withToken, '/encode', { body, headers: auth });
+  it('decodes for callers presenting the token, and keeps /encode off: decode access makes no input', async () => {
+    expect((await call(withToken, '/decode', { body })).status).toBe(401);
+    expect((await call(withToken, '/decode', { body, headers: auth })).status).toBe(200);
+    const refused = await call(withToken, '/encode', { body, headers: auth });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatch(/\/encode is off/);
+  });
+
+  it('encodes only for callers presenting the /encode token, which does not decode', async () => {
+    expect((await call(withEncode, '/encode', { body })).status).toBe(401);
+    expect((await call(withEncode, '/encode', { body, headers: auth })).status).toBe(401);
+    const encoded = await call(withEncode, '/encode', {
+      body,
+      headers: { authorization: `Bearer ${ENCODE_TOKEN}` },
+    });
     expect(encoded.status).toBe(200);
-    const decoded = await call(withToken, '/decode', { body: encoded.body, headers: auth });
+    expect(
+      (
+        await call(withEncode, '/decode', {
+          body: encoded.body,
+          headers: { authorization: `Bearer ${ENCODE_TOKEN}` },
+        })
+      ).status,
+    ).toBe(401);
+    const decoded = await call(withEncode, '/decode', { body: encoded.body, headers: auth });
     const [payload] = (JSON.parse(decoded.body) as { payloads: ReturnType<typeof wire>[] }).payloads;
     expect(JSON.parse(Buffer.from(payload!.data, 'base64').toString())).toBe('hello');
+  });
+
+  it('refuses to start with the /decode token as the /encode token', async () => {
+    await expect(
+      startCodecServer({ codec: displayCodec, port: 0, authToken: TOKEN, encodeToken: TOKEN }),
+    ).rejects.toThrow(/needs a token of its own/);
   });
 
   it('still requires JSON bodies and accepts empty lists', async () => {
     expect(
       (await call(withToken, '/decode', { headers: { ...auth, 'content-type': 'text/plain' } })).status,
     ).toBe(415);
-    expect(JSON.parse((await call(withToken, '/encode', { headers: auth })).body)).toEqual({ payloads: [] });
+    expect(JSON.parse((await call(withToken, '/decode', { headers: auth })).body)).toEqual({ payloads: [] });
   });
 });
 
@@ -211,6 +242,22 @@ describe('codec server command', () => {
         env: { KEY_ROTATOR_CODEC_KEY: codecKey, KEY_ROTATOR_CODEC_SERVER_ALLOW_UNAUTHENTICATED: 'true' },
       }),
     ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('refuses to start when given the sealing keyring, which belongs to the worker alone', async () => {
+    for (const name of ['KEY_ROTATOR_SEALING_KEY', 'KEY_ROTATOR_SEALING_KEY_FILE']) {
+      await expect(
+        runCodecServerCommand({
+          port: 0,
+          host: '127.0.0.1',
+          env: { KEY_ROTATOR_CODEC_KEY: codecKey, [name]: 'x' },
+          // Were it to start anyway, it stops at once instead of serving until the test times out.
+          signal: AbortSignal.abort(),
+        }),
+      ).rejects.toThrow(
+        new RegExp(`${name} is set for the codec server: the sealing keyring belongs to the worker alone`),
+      );
+    }
   });
 });
 
@@ -228,6 +275,7 @@ describe('codec server answers', () => {
     expect(everything).not.toContain(codecKey);
     expect(everything).not.toContain(Buffer.from(codecKey, 'base64').toString('hex'));
     expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain(ENCODE_TOKEN);
   });
 });
 

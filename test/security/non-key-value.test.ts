@@ -177,7 +177,11 @@ describe('a destination that holds a value that is not an OpenRouter key', () =>
     const secret = password();
     await writeFile(join(h.dir, 'swapped.env'), `OPENROUTER_API_KEY='${secret}'\n`, { mode: 0o600 });
     const activities = createActivities(
-      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy: h.policy }),
+      createDefaultDependencies({
+        sealer: new SecretSealer(h.sealingKeyring),
+        env: h.workerEnv,
+        policy: h.policy,
+      }),
     );
     const run = new MockActivityEnvironment({
       workflowExecution: { workflowId: 'rotation-swapped', runId: 'r1' },

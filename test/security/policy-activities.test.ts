@@ -35,7 +35,11 @@ const run = new MockActivityEnvironment({
 beforeAll(async () => {
   h = await createRotationHarness();
   activities = createActivities(
-    createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy: h.policy }),
+    createDefaultDependencies({
+      sealer: new SecretSealer(h.sealingKeyring),
+      env: h.workerEnv,
+      policy: h.policy,
+    }),
   );
   await h.adoptKey(['checked.env']);
   rotation = h.rotation('checked', {}, ['checked.env']);
@@ -91,7 +95,7 @@ describe('activity input checks', () => {
         activities.destinations.writeDestination,
         rotation,
         3,
-        'sealed:v2:new-key:k:AAAA' as SealedSecret,
+        'sealed:v3:new-key:k:AAAA' as SealedSecret,
         'store' as const,
       ),
     );
@@ -123,7 +127,7 @@ describe('activity input checks', () => {
       awsSecretIds: ['prod/openrouter/*'],
     });
     const narrow = createActivities(
-      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy }),
+      createDefaultDependencies({ sealer: new SecretSealer(h.sealingKeyring), env: h.workerEnv, policy }),
     );
     const foreign: RotationConfig = {
       ...rotation,
@@ -158,7 +162,7 @@ describe('the real dependencies refuse a rotation the activities did not admit',
 
   it('builds no OpenRouter client for a base URL the policy does not allow', () => {
     const deps = createDefaultDependencies({
-      sealer: new SecretSealer(h.keyring),
+      sealer: new SecretSealer(h.sealingKeyring),
       env: h.workerEnv,
       policy: h.policy,
     });
@@ -170,7 +174,7 @@ describe('the real dependencies refuse a rotation the activities did not admit',
 
   it('judges a changed copy of an admitted rotation afresh', () => {
     const deps = createDefaultDependencies({
-      sealer: new SecretSealer(h.keyring),
+      sealer: new SecretSealer(h.sealingKeyring),
       env: h.workerEnv,
       policy: h.policy,
     });
@@ -187,7 +191,7 @@ describe('the real dependencies refuse a rotation the activities did not admit',
   it('reads no management key from a variable the policy does not list', () => {
     const policy = policyFor({ managementKeyEnvs: ['OPENROUTER_MANAGEMENT_KEY'] });
     const env = { KEY_ROTATOR_CODEC_KEY: 'codec-secret-value', OTHER_KEY: 'other-secret-value' };
-    const deps = createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env, policy });
+    const deps = createDefaultDependencies({ sealer: new SecretSealer(h.sealingKeyring), env, policy });
     const keyIn = (managementKeyEnv: string) => ({
       ...rotation,
       openrouter: { ...rotation.openrouter, managementKeyEnv },

@@ -372,7 +372,11 @@ describe('a rotation with a file and a GitHub Actions secret (real workflow, dev
     const { rotation } = await setUp('ghstale');
     const newKey = h.emulator.seedKey({ name: 'ghstale new key', createdAt: new Date() });
     const { verifyDestinations } = createDestinationActivities(
-      createDefaultDependencies({ sealer: new SecretSealer(h.keyring), env: h.workerEnv, policy: h.policy }),
+      createDefaultDependencies({
+        sealer: new SecretSealer(h.sealingKeyring),
+        env: h.workerEnv,
+        policy: h.policy,
+      }),
     );
     await writeFile(join(h.dir, 'ghstale.env'), `OPENROUTER_API_KEY=${newKey.key}\n`);
 

@@ -21,6 +21,12 @@ export const CLI_TEST_KEYRING = JSON.stringify({
   keys: { 'cli-tests': Buffer.alloc(32, 7).toString('base64') },
 });
 
+/** The workers' sealing keyring in CLI tests: its own key, as in production (never the codec key). */
+export const CLI_TEST_SEALING_KEYRING = JSON.stringify({
+  active: 'cli-tests-sealing',
+  keys: { 'cli-tests-sealing': Buffer.alloc(32, 9).toString('base64') },
+});
+
 export interface CliRun {
   code: number;
   stdout: string;
@@ -29,7 +35,8 @@ export interface CliRun {
 
 /**
  * The environment the binary gets: the test process's, minus every Temporal, rotator and
- * OpenRouter setting, plus the shared dev server, the test keyring and `extra`.
+ * OpenRouter setting, plus the shared dev server, the test keyrings (codec, and the sealing one a
+ * worker needs) and `extra`.
  */
 export function cliEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -40,6 +47,7 @@ export function cliEnvironment(extra: Record<string, string | undefined> = {}): 
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
     KEY_ROTATOR_CODEC_KEY: CLI_TEST_KEYRING,
+    KEY_ROTATOR_SEALING_KEY: CLI_TEST_SEALING_KEYRING,
     // Keeps a developer's ~/.config/temporalio/temporal.toml out of the tests.
     TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml',
   });

@@ -61,8 +61,11 @@ export interface RotationHarness {
   client: Client;
   dir: string;
   taskQueue: string;
+  /** The payload codec keyring (worker, client, codec server). */
   keyring: Keyring;
   keyringJson: string;
+  /** The worker's sealing keyring, its own keys (KEY_ROTATOR_SEALING_KEY in `workerEnv`). */
+  sealingKeyring: Keyring;
   dataConverter: DataConverter;
   /** The environment a worker of this harness sees (management key, codec key, KEY_ROTATOR_POLICY); add credentials before `worker()`. */
   workerEnv: Record<string, string>;
@@ -101,6 +104,11 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
   const dir = await mkdtemp(join(tmpdir(), 'rotation-test-'));
   const keyringJson = JSON.stringify({ active: 'test', keys: { test: randomBytes(32).toString('base64') } });
   const keyring = parseKeyring(keyringJson, 'test keyring');
+  const sealingKeyringJson = JSON.stringify({
+    active: 'test-sealing',
+    keys: { 'test-sealing': randomBytes(32).toString('base64') },
+  });
+  const sealingKeyring = parseKeyring(sealingKeyringJson, 'test sealing keyring');
   const dataConverter: DataConverter =
     options.encrypt === false ? {} : await createRotatorDataConverter({ keyring });
   const connection = await Connection.connect({ address });
@@ -109,6 +117,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
   const workerEnv: Record<string, string> = {
     [MANAGEMENT_KEY_ENV]: emulator.managementKey,
     KEY_ROTATOR_CODEC_KEY: keyringJson,
+    KEY_ROTATOR_SEALING_KEY: sealingKeyringJson,
     KEY_ROTATOR_TASK_QUEUE: taskQueue,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
@@ -132,6 +141,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
     taskQueue,
     keyring,
     keyringJson,
+    sealingKeyring,
     dataConverter,
     workerEnv,
     get policy() {
@@ -166,7 +176,7 @@ export async function createRotationHarness(options: HarnessOptions = {}): Promi
         taskQueue,
         dataConverter,
         dependencies: createDefaultDependencies({
-          sealer: new SecretSealer(keyring),
+          sealer: new SecretSealer(sealingKeyring),
           env: workerEnv,
           policy,
         }),

@@ -7,12 +7,13 @@ export function registerCodecServerCommand(program: Command, ctx: CliContext): v
   program
     .command('codec-server')
     .description(
-      'serve the payload codec (POST /encode, /decode) so the Temporal Web UI can show rotations decrypted',
+      'serve the payload codec (POST /decode; /encode only with KEY_ROTATOR_CODEC_SERVER_ENCODE_TOKEN) so the ' +
+        'Temporal Web UI can show rotations decrypted',
     )
     .requiredOption('--port <port>', 'port to listen on', tcpPort)
     .option(
       '--host <host>',
-      'address to bind; beyond loopback it needs KEY_ROTATOR_CODEC_SERVER_TOKEN (or _FILE), as /encode does',
+      'address to bind; beyond loopback it needs KEY_ROTATOR_CODEC_SERVER_TOKEN (or _FILE)',
       '127.0.0.1',
     )
     .option(
