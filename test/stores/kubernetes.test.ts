@@ -20,6 +20,7 @@ import {
 } from '../../src/errors/rotator-errors.js';
 import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../../src/policy/index.js';
 import {
+  keyFieldManager,
   KubernetesSecretStore,
   RESTARTED_AT_ANNOTATION,
   RESTARTED_FOR_ANNOTATION,
@@ -197,6 +198,21 @@ describe('Kubernetes Secret destination: writing one key', () => {
     await search.write(NEW_KEY, WRITE);
     await checkout.restore(OLD_KEY, RESTORE);
     expect(await secretData(name)).toEqual({ CHECKOUT_KEY: OLD_KEY, SEARCH_KEY: NEW_KEY });
+  });
+
+  it("two destinations whose long keys start alike keep each other's key (field managers stay apart)", async () => {
+    const name = secretName();
+    // Field manager names stop at 128 characters; these keys differ only after 200.
+    const start = `APP_${'X'.repeat(200)}_`;
+    const first = store(name, { key: `${start}FIRST` });
+    const second = store(name, { key: `${start}SECOND` });
+    await first.write(OLD_KEY, WRITE);
+    await second.write(OLD_KEY, WRITE);
+    await first.write(NEW_KEY, WRITE);
+    expect(await secretData(name)).toEqual({ [`${start}FIRST`]: NEW_KEY, [`${start}SECOND`]: OLD_KEY });
+    expect(keyFieldManager(`${start}FIRST`)).not.toBe(keyFieldManager(`${start}SECOND`));
+    expect(keyFieldManager(`${start}FIRST`).length).toBeLessThanOrEqual(128);
+    expect(keyFieldManager('OPENROUTER_API_KEY')).toBe('openrouter-key-rotator/OPENROUTER_API_KEY');
   });
 
   it('repeats a write that already went through without another version', async () => {

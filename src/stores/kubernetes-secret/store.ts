@@ -11,6 +11,7 @@
  * Secret would hand it to every pod that mounts the whole Secret. The rollback value is the one
  * the rotation read before the switch and holds sealed; `restore` writes it back.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   DestinationAuthError,
@@ -40,13 +41,20 @@ import type { KubernetesRestartTarget, KubernetesSecretDestinationConfig } from 
 /** The field manager our workload patches are recorded under in managedFields. */
 export const FIELD_MANAGER = 'openrouter-key-rotator';
 
+/** Kubernetes refuses longer field manager names. */
+const MAX_FIELD_MANAGER_LENGTH = 128;
+
 /**
  * The field manager of one key of a Secret. One per key: server-side apply removes the fields a
  * manager owned and left out, so two destinations writing different keys of one Secret under one
- * manager would delete each other's key.
+ * manager would delete each other's key. A name too long for Kubernetes keeps its start and ends
+ * in a digest of the whole key, so two long keys that start alike still get managers of their own.
  */
 export function keyFieldManager(key: string): string {
-  return `${FIELD_MANAGER}/${key}`.slice(0, 128);
+  const name = `${FIELD_MANAGER}/${key}`;
+  if (name.length <= MAX_FIELD_MANAGER_LENGTH) return name;
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return `${name.slice(0, MAX_FIELD_MANAGER_LENGTH - digest.length - 1)}~${digest}`;
 }
 
 export interface KubernetesSecretStoreDeps extends KubeClientDeps {
