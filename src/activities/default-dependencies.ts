@@ -81,7 +81,7 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
             env,
             cwd,
             // What a store finds as it reads (the files a kubeconfig names) is judged when it is read.
-            refuseSecretRef: (ref) => secretRefViolation(ref, policy, cwd),
+            refuseSecretRef: (ref) => secretRefViolation(ref, policy, cwd, destination.type),
           });
           stores.set(id, store);
         }

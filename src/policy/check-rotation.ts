@@ -9,7 +9,7 @@ import type { SecretRef } from '../fields/field-schemas.js';
 import type { DestinationConfig } from '../stores/destination-schemas.js';
 import type { NotificationSink } from '../events/sink-schemas.js';
 import { PolicyViolationError } from '../errors/rotator-errors.js';
-import { findDestination } from '../stores/registry.js';
+import { findDestination, ownCredentialFolders } from '../stores/registry.js';
 import { envPatternMatches, workerOwnVariableProblem } from '../fields/env-name-rules.js';
 import { insideRoots, realPathOf } from '../fields/path-inside-roots.js';
 import { targetAllowed } from '../fields/target-patterns.js';
@@ -62,9 +62,16 @@ export function managementKeyEnvViolation(name: string, policy: WorkerPolicy): s
 
 /**
  * Why a destination credential may not be read through `ref`, or undefined when it may. A file is
- * judged by its real path: a symbolic link inside a root that points outside it is refused.
+ * judged by its real path: a symbolic link inside a root that points outside it is refused. A file
+ * in a folder that one kind of destination owns (the pod's service-account token) is refused to
+ * every other reader, `reader` being the destination type (none for a notification sink).
  */
-export function secretRefViolation(ref: SecretRef, policy: WorkerPolicy, cwd: string): string | undefined {
+export function secretRefViolation(
+  ref: SecretRef,
+  policy: WorkerPolicy,
+  cwd: string,
+  reader?: string,
+): string | undefined {
   if (ref.env !== undefined) {
     const allowed = policy.credentials.envs;
     return (
@@ -75,13 +82,26 @@ export function secretRefViolation(ref: SecretRef, policy: WorkerPolicy, cwd: st
     );
   }
   if (ref.file !== undefined) {
-    return filePathViolation(
-      path.resolve(cwd, ref.file),
-      policy.credentials.fileRoots,
-      'credentials.fileRoots',
+    const file = path.resolve(cwd, ref.file);
+    return (
+      ownedFolderViolation(file, reader) ??
+      filePathViolation(file, policy.credentials.fileRoots, 'credentials.fileRoots')
     );
   }
   return 'no env or file given';
+}
+
+/** Why `reader` may not read `file`, a credential folder another kind of destination owns. */
+function ownedFolderViolation(file: string, reader: string | undefined): string | undefined {
+  const owned = ownCredentialFolders().find(
+    (own) => own.type !== reader && insideRoots(file, [own.folder]) === 'inside',
+  );
+  if (owned === undefined) return undefined;
+  return (
+    `${file} is in ${owned.folder}, ${owned.what}, which only a ${owned.type} destination may read ` +
+    `(${reader === undefined ? 'a notification sink' : `a ${reader} destination`} would send it elsewhere), ` +
+    'whatever credentials.fileRoots allows; give it a credential of its own'
+  );
 }
 
 function filePathViolation(file: string, roots: readonly string[], list: string): string | undefined {
@@ -128,7 +148,10 @@ function destinationViolations(
     add(field, urlViolation(url, allowed, `destinations.${allowedBy}`, originOf));
   }
   for (const { field, ref } of kind.credentialRefs(destination)) {
-    add(`${field}.${ref.env !== undefined ? 'env' : 'file'}`, secretRefViolation(ref, policy, cwd));
+    add(
+      `${field}.${ref.env !== undefined ? 'env' : 'file'}`,
+      secretRefViolation(ref, policy, cwd, destination.type),
+    );
   }
   for (const { field, what, target, allowedBy, ignoreCase } of kind.targets(destination)) {
     const allowed = policy.destinations[allowedBy];

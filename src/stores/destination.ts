@@ -69,6 +69,18 @@ export interface PolicyTarget {
   ignoreCase?: boolean;
 }
 
+/**
+ * A folder of credentials that belong to one kind of destination alone (the pod's service-account
+ * token): every other destination, and every notification sink, is refused a `{file}` in it even
+ * where `credentials.fileRoots` covers it, so the credential is sent only where it is meant to go.
+ */
+export interface OwnCredentialFolder {
+  /** Absolute; judged on real paths, like the policy's roots. */
+  folder: string;
+  /** What it holds, for the refusal, e.g. `the pod's service-account token`. */
+  what: string;
+}
+
 /** A file the destination writes, checked against the worker policy's `destinations.fileRoots`. */
 export interface WrittenPath {
   /** The config field that holds it, e.g. `path`. */
@@ -111,10 +123,12 @@ export interface Destination<Config> {
   writtenPaths(config: Config): WrittenPath[];
   /** Every secret or workload inside its store that it touches (empty for a file). */
   targets(config: Config): PolicyTarget[];
+  /** Credential folders only this kind of destination may read from. @default none */
+  readonly ownCredentialFolders?: readonly OwnCredentialFolder[];
 }
 
 /** The worker policy hooks of a destination (its `policy.ts`). */
 export type DestinationPolicyHooks<Config> = Pick<
   Destination<Config>,
-  'outboundUrls' | 'credentialRefs' | 'writtenPaths' | 'targets'
+  'outboundUrls' | 'credentialRefs' | 'writtenPaths' | 'targets' | 'ownCredentialFolders'
 >;

@@ -7,7 +7,7 @@ import type { DestinationConfig } from './destination-schemas.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import { awsSsmParameterDestination } from './aws-ssm-parameter/index.js';
-import type { Destination, LabelContext } from './destination.js';
+import type { Destination, LabelContext, OwnCredentialFolder } from './destination.js';
 import { fileDestination } from './file/index.js';
 import { githubActionsSecretDestination } from './github-actions-secret/index.js';
 import { infisicalDestination } from './infisical/index.js';
@@ -50,4 +50,11 @@ export function destinationOf(config: DestinationConfig): Destination<Destinatio
 /** The secret-free short name of a destination, e.g. `vault:secret/apps/x#FIELD`. */
 export function destinationLabel(config: DestinationConfig, context?: LabelContext): string {
   return destinationOf(config).label(config, context);
+}
+
+/** Every credential folder that one kind of destination alone may read, with that kind's type. */
+export function ownCredentialFolders(): (OwnCredentialFolder & { type: DestinationType })[] {
+  return Object.entries(destinations).flatMap(([type, destination]) =>
+    (destination.ownCredentialFolders ?? []).map((own) => ({ ...own, type: type as DestinationType })),
+  );
 }

@@ -18,7 +18,13 @@ import {
   DestinationError,
   PolicyViolationError,
 } from '../../src/errors/rotator-errors.js';
-import { checkRotationAgainstPolicy, workerPolicyFromRules } from '../../src/policy/index.js';
+import {
+  checkRotationAgainstPolicy,
+  secretRefViolation,
+  workerPolicyFromRules,
+} from '../../src/policy/index.js';
+import type { DestinationConfig } from '../../src/stores/destination-schemas.js';
+import { vaultDestinationSchema } from '../../src/stores/vault/schema.js';
 import {
   keyFieldManager,
   KubernetesSecretStore,
@@ -604,7 +610,7 @@ describe('Kubernetes Secret destination: rollout restart', () => {
 });
 
 describe('Kubernetes Secret destination: the worker policy', () => {
-  function rotationWith(destination: KubernetesSecretDestinationConfig): RotationConfig {
+  function rotationWith(destination: DestinationConfig): RotationConfig {
     return {
       name: 'k8s-policy',
       description: '',
@@ -656,6 +662,46 @@ describe('Kubernetes Secret destination: the worker policy', () => {
       { cwd: '/' },
     );
     expect(allowed).toEqual([]);
+  });
+
+  it("sends the pod's service-account token with no other destination or sink, whatever credentials.fileRoots allows", () => {
+    const token = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+    const policy = workerPolicyFromRules({
+      destinations: {
+        kubernetesApiServers: ['https://kubernetes.default.svc'],
+        vaultAddresses: ['https://vault.example.com'],
+      },
+      credentials: { fileRoots: ['/var/run/secrets/kubernetes.io/serviceaccount'] },
+      notifications: { webhookOrigins: ['https://hooks.example.com'] },
+    });
+    const vault = vaultDestinationSchema.parse({
+      type: 'vault',
+      address: 'https://vault.example.com',
+      path: 'apps/x',
+      auth: { method: 'token', token: { file: token } },
+    });
+    const rotation = {
+      ...rotationWith(vault),
+      notifications: [{ type: 'webhook', url: 'https://hooks.example.com/e', secret: { file: token } }],
+    } as RotationConfig;
+    const refused = checkRotationAgainstPolicy(rotation, policy, { cwd: '/' });
+    expect(refused.map((v) => v.path).sort()).toEqual([
+      'destinations[0].auth.token.file',
+      'notifications[0].secret.file',
+    ]);
+    expect(refused[0]?.message).toMatch(
+      /is in \/var\/run\/secrets\/kubernetes\.io\/serviceaccount, the pod's service-account token folder, which only a kubernetes-secret destination may read \(a vault destination would send it elsewhere\)/,
+    );
+    // The same verdict when a store reads a file at run time (a kubeconfig naming the token).
+    expect(secretRefViolation({ file: token }, policy, '/', 'vault')).toMatch(/only a kubernetes-secret/);
+    expect(secretRefViolation({ file: token }, policy, '/', 'kubernetes-secret')).toBeUndefined();
+    const inCluster = kubernetesSecretDestinationSchema.parse({
+      type: 'kubernetes-secret',
+      namespace: 'a',
+      name: 'b',
+      auth: { method: 'in-cluster' },
+    });
+    expect(checkRotationAgainstPolicy(rotationWith(inCluster), policy, { cwd: '/' })).toEqual([]);
   });
 
   it('the config refuses an http API server', () => {

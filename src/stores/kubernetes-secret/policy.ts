@@ -15,11 +15,13 @@ export const kubernetesSecretPolicyHooks: DestinationPolicyHooks<KubernetesSecre
     },
   ],
   // The pod's own service-account token is a credential too: the policy's credentials.fileRoots must hold it.
+  // It is this destination's alone (ownCredentialFolders): no other may send it anywhere.
   credentialRefs: ({ auth }) =>
     auth.method === 'kubeconfig'
       ? [{ field: 'auth.kubeconfig', ref: auth.kubeconfig }]
       : [{ field: 'auth.method', ref: { file: `${SERVICE_ACCOUNT_DIR}/token` } }],
   writtenPaths: () => [],
+  ownCredentialFolders: [{ folder: SERVICE_ACCOUNT_DIR, what: "the pod's service-account token folder" }],
   targets: (config) => [
     {
       field: 'name',
