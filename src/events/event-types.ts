@@ -97,11 +97,12 @@ export type LifecycleEventData = z.infer<typeof lifecycleEventDataSchema>;
 export type LifecycleEvent = z.infer<typeof lifecycleEventSchema>;
 
 /**
- * The id of the `sequence`-th event of a run: deterministic, so a replayed workflow emits the same
- * ids, and the delivery workflow started under this id cannot run twice.
+ * The id of the `sequence`-th event of a run, `unique` a uuid the workflow made: deterministic, so
+ * a replayed workflow emits the same ids, and the delivery workflow started under this id cannot
+ * run twice.
  */
-export function eventId(runId: string, sequence: number, type: EventType): string {
-  return `key-rotator-event-${runId}-${sequence}-${type}`;
+export function eventId(unique: string, sequence: number, type: EventType): string {
+  return `key-rotator-event-${unique}-${sequence}-${type}`;
 }
 
 /** The CloudEvents `source` of a rotation's events. */

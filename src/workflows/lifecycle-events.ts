@@ -5,7 +5,14 @@
  * worker restarts.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import { CancellationScope, log, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  log,
+  ParentClosePolicy,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { RotationConfig } from '../config/schema.js';
 import {
   eventId,
@@ -26,6 +33,14 @@ import { rotationNameKey, type RotationStatus } from '../workflow-contract/messa
  */
 export const LIFECYCLE_EVENTS_PATCH = 'lifecycle-events';
 
+/**
+ * Marks runs whose event ids carry a uuid4() of the workflow's own randomness instead of the run
+ * id. A reset gives the new run a new run id, so ids made from it changed in the replay of the
+ * events before the reset point (a nondeterminism error in every workflow task); the workflow's
+ * randomness replays unchanged there and is seeded afresh after it, so later events get new ids.
+ */
+export const RESET_SAFE_EVENT_IDS_PATCH = 'reset-safe-event-ids';
+
 /** An active key whose expiry backstop is this close gets a `key.expiring` event on every run. */
 export const KEY_EXPIRING_WITHIN_MS = 3 * 86_400_000;
 
@@ -35,11 +50,15 @@ export class LifecycleEvents {
   #oldKey: EventKey | undefined;
   #newKey: EventKey | undefined;
 
-  /** @param enabled false in a run recorded before events existed (see {@link LIFECYCLE_EVENTS_PATCH}). */
+  /**
+   * @param enabled false in a run recorded before events existed (see {@link LIFECYCLE_EVENTS_PATCH}).
+   * @param resetSafeIds false in a run recorded before {@link RESET_SAFE_EVENT_IDS_PATCH}.
+   */
   constructor(
     private readonly rotation: RotationConfig,
     private readonly statusNow: () => RotationStatus,
     private readonly enabled: boolean,
+    private readonly resetSafeIds: boolean,
   ) {}
 
   /** The key being replaced, named in every later event. */
@@ -109,7 +128,9 @@ export class LifecycleEvents {
     if (data.pauseReason !== undefined) data.pauseReason = redact(data.pauseReason);
     return {
       specversion: '1.0',
-      id: eventId(info.runId, sequence, type),
+      // Unpatched runs named their events after the run id they started with, which is the
+      // original run id: the same ids in their replay, also in a reset run.
+      id: eventId(this.resetSafeIds ? uuid4() : info.originalExecutionRunId, sequence, type),
       source: eventSource(this.rotation.name),
       type,
       subject: this.rotation.name,

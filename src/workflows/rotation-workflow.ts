@@ -35,7 +35,12 @@ import {
   type UsageOf,
 } from './grace-and-hold.js';
 import { expiryBackstop, keyNameForRun } from '../workflow-contract/key-settings.js';
-import { KEY_EXPIRING_WITHIN_MS, LIFECYCLE_EVENTS_PATCH, LifecycleEvents } from './lifecycle-events.js';
+import {
+  KEY_EXPIRING_WITHIN_MS,
+  LIFECYCLE_EVENTS_PATCH,
+  LifecycleEvents,
+  RESET_SAFE_EVENT_IDS_PATCH,
+} from './lifecycle-events.js';
 import type { RotationInput, RotationResult } from '../workflow-contract/messages.js';
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
@@ -53,8 +58,9 @@ const FINAL_EVENT = {
 export async function rotationWorkflow(input: RotationInput): Promise<RotationResult> {
   // Before any other command, so that it is recorded at the same place in every new history.
   const emitting = patched(LIFECYCLE_EVENTS_PATCH);
+  const resetSafeEventIds = patched(RESET_SAFE_EVENT_IDS_PATCH);
   let skippedBecause: string | undefined;
-  const events = new LifecycleEvents(input.rotation, () => state.status, emitting);
+  const events = new LifecycleEvents(input.rotation, () => state.status, emitting, resetSafeEventIds);
   const observer: RotationObserver = {
     paused: (pauseReason) => events.emit('rotation.paused', pauseReason ? { pauseReason } : {}),
     resumed: () => events.emit('rotation.resumed'),

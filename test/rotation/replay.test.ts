@@ -27,6 +27,13 @@ const carryOverFixture = fileURLToPath(
   new URL('../fixtures/rotation-history-carry-over.json', import.meta.url),
 );
 const recordingCarryOver = process.env.RECORD_CARRY_OVER_FIXTURE === '1';
+/**
+ * A rotation whose lifecycle events went to a log sink, recorded with the workflow of commit
+ * a70aab6 (event delivery workflows named after the run id, before `reset-safe-event-ids`).
+ * Re-record: RECORD_EVENTS_FIXTURE=1 npx vitest run test/rotation/replay.test.ts.
+ */
+const eventsFixture = fileURLToPath(new URL('../fixtures/rotation-history-events.json', import.meta.url));
+const recordingEvents = process.env.RECORD_EVENTS_FIXTURE === '1';
 
 describe('rotation workflow determinism', () => {
   it.runIf(recording)('records a full rotation history as a fixture', async () => {
@@ -79,10 +86,37 @@ describe('rotation workflow determinism', () => {
     }
   });
 
+  it.runIf(recordingEvents)('records a rotation with lifecycle events as a fixture', async () => {
+    const h = await createRotationHarness({ encrypt: false });
+    try {
+      await h.adoptKey(['events.env']);
+      const rotation = h.rotation('events', { notifications: [{ type: 'log' }] }, ['events.env']);
+      const worker = await h.worker();
+      const history = await worker.runUntil(async () => {
+        const handle = await h.startRotation(rotation);
+        expect(await handle.result()).toMatchObject({ outcome: 'succeeded' });
+        return handle.fetchHistory();
+      });
+      const json = historyToJSON(history);
+      expect(json).not.toMatch(/sk-or-v1-[0-9a-f]{20}/);
+      expect(json).toMatch(/startChildWorkflowExecutionInitiatedEventAttributes/);
+      await writeFile(eventsFixture, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('replays a recorded rotation that carried attachments over with the current workflow code', async () => {
     const history = historyFromJSON(JSON.parse(await readFile(carryOverFixture, 'utf8')));
     expect(history.events?.length).toBeGreaterThan(40);
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'carry-over-fixture');
+  });
+
+  it('replays a recorded rotation whose lifecycle events were named after the run id', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(eventsFixture, 'utf8')));
+    const started = history.events?.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+    expect(started?.length).toBeGreaterThanOrEqual(2);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'events-fixture');
   });
 
   it('replays the recorded history with the current workflow code', async () => {
