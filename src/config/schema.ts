@@ -42,6 +42,10 @@ export const openRouterKeySchema = z
   })
   .strict();
 
+/** How much of the old key's attachments a rotation carries over (see `openrouter.carryOver`). */
+export const carryOverModeSchema = z.enum(['auto', 'required', 'off']);
+export type CarryOverMode = z.infer<typeof carryOverModeSchema>;
+
 export const openRouterSchema = z
   .object({
     /** Name of the environment variable that holds the management key. @default "OPENROUTER_MANAGEMENT_KEY" */
@@ -65,14 +69,51 @@ export const openRouterSchema = z
         z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'expected inherit, none or a guardrail id'),
       ])
       .optional(),
+    /**
+     * What of the old key's attachments (guardrail, BYOK and observability allow-lists, workspace
+     * settings) the new key takes over: `auto` = whatever the account has (a feature whose listing
+     * answers 404 is skipped, with a warning), `required` = every one, or preflight fails, `off` =
+     * none is read or written (the new key is still created in the old key's workspace, for its
+     * creator). Omitted = `defaults.openrouter.carryOver`, else `auto` (see {@link carryOverModeOf}).
+     * @default "auto"
+     */
+    carryOver: carryOverModeSchema.optional(),
     key: openRouterKeySchema,
   })
-  .strict();
+  .strict()
+  .superRefine((openrouter, ctx) => {
+    const guardrail = openrouter.guardrail;
+    if (openrouter.carryOver === 'off' && guardrail !== undefined && guardrail !== 'none') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['guardrail'],
+        message: `guardrail ${guardrail} would not be assigned with carryOver: off (no carry-over reads or writes); use carryOver: auto or required, or leave guardrail out`,
+      });
+    }
+  });
 
 /** The guardrail setting of a rotation, `inherit` when the config leaves it out. */
 export function guardrailSettingOf(rotation: { openrouter: { guardrail?: string } }): string {
   return rotation.openrouter.guardrail ?? 'inherit';
 }
+
+/** The carry-over mode of a rotation, `auto` when neither it nor the file's defaults set one. */
+export function carryOverModeOf(rotation: { openrouter: { carryOver?: CarryOverMode } }): CarryOverMode {
+  return rotation.openrouter.carryOver ?? 'auto';
+}
+
+/** Settings every rotation of the file takes unless it sets its own. */
+export const defaultsSchema = z
+  .object({
+    openrouter: z
+      .object({
+        /** The carry-over mode of every rotation without `openrouter.carryOver`. @default "auto" */
+        carryOver: carryOverModeSchema.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export const scheduleSchema = z
   .object({
@@ -170,17 +211,44 @@ export const configSchema = z
     }),
     /** Where the lifecycle events of every rotation without its own `notifications` go. @default [] */
     notifications: notificationsSchema.optional(),
+    /** Settings every rotation takes unless it sets its own (today: `openrouter.carryOver`). */
+    defaults: defaultsSchema.optional(),
   })
   .strict()
-  // Each rotation carries its sinks itself (the schedule's snapshot is the workflow's input).
+  .superRefine((config, ctx) => {
+    if (config.defaults?.openrouter?.carryOver !== 'off') return;
+    config.rotations.forEach((r, i) => {
+      const guardrail = r.openrouter.guardrail;
+      if (r.openrouter.carryOver === undefined && guardrail !== undefined && guardrail !== 'none') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rotations', i, 'openrouter', 'guardrail'],
+          message: `guardrail ${guardrail} would not be assigned with defaults.openrouter.carryOver: off; set this rotation's openrouter.carryOver to auto or required, or leave guardrail out`,
+        });
+      }
+    });
+  })
+  // Each rotation carries its sinks and defaults itself (the schedule's snapshot is the workflow's input).
   .transform((config) => ({
     ...config,
-    rotations: config.rotations.map((rotation) =>
-      rotation.notifications !== undefined || config.notifications === undefined
-        ? rotation
-        : { ...rotation, notifications: config.notifications },
-    ),
+    rotations: config.rotations.map((rotation) => withDefaults(rotation, config)),
   }));
+
+function withDefaults(
+  rotation: RotationConfig,
+  config: { notifications?: RotationConfig['notifications']; defaults?: z.infer<typeof defaultsSchema> },
+): RotationConfig {
+  const carryOver = config.defaults?.openrouter?.carryOver;
+  return {
+    ...rotation,
+    ...(rotation.notifications === undefined && config.notifications !== undefined
+      ? { notifications: config.notifications }
+      : {}),
+    ...(rotation.openrouter.carryOver === undefined && carryOver !== undefined
+      ? { openrouter: { ...rotation.openrouter, carryOver } }
+      : {}),
+  };
+}
 
 export type RotationsConfig = z.infer<typeof configSchema>;
 export type RotationConfig = z.infer<typeof rotationSchema>;

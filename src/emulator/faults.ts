@@ -23,7 +23,23 @@ export const scriptedFaultSchema = z.object({
   message: z.string().optional(),
 });
 
+/** The carry-over's features and the API paths of each, as an account without the feature lacks them. */
+export const FEATURE_PATHS = {
+  guardrails: /^\/api\/v1\/guardrails(\/|$)/,
+  byok: /^\/api\/v1\/byok(\/|$)/,
+  observability: /^\/api\/v1\/observability(\/|$)/,
+  workspaces: /^\/api\/v1\/workspaces(\/|$)/,
+} as const;
+export type AccountFeature = keyof typeof FEATURE_PATHS;
+
 export const faultConfigSchema = z.object({
+  /**
+   * Features this account (or API version) lacks: every endpoint of each answers 404 `Resource not
+   * found`, listings included, as OpenRouter does for a path it does not have. @default []
+   */
+  missingFeatures: z
+    .array(z.enum(Object.keys(FEATURE_PATHS) as [AccountFeature, ...AccountFeature[]]))
+    .default([]),
   /** Delay before every API answer, in milliseconds. @default 0 */
   latencyMs: z.number().int().nonnegative().default(0),
   /**
@@ -82,6 +98,7 @@ export interface InjectedError {
 /** The kinds of fault the injector counts (see {@link FaultInjector.injected}). */
 export type InjectedFaultKind =
   | 'scripted'
+  | 'missing-feature'
   | 'rate-limit-429'
   | 'server-error-5xx'
   | 'create-dropped'
@@ -157,6 +174,10 @@ export class FaultInjector {
 
   /** The failure to answer this request with, if any (uses up scripted faults). */
   errorFor(method: string, path: string): InjectedError | undefined {
+    if (this.#faults.missingFeatures.some((feature) => FEATURE_PATHS[feature].test(path))) {
+      this.#count('missing-feature');
+      return { status: 404, message: defaultMessageFor(404) };
+    }
     const scripted = this.#faults.scripted.find(
       (f) =>
         f.count > 0 &&

@@ -12,7 +12,7 @@ export function byokApi(transport: OpenRouterTransport) {
       return transport.listAll('/byok', workspaceQuery(opts.workspaceId), byokKeySchema, {
         signal: opts.signal,
         operation: 'GET /byok',
-        subject: 'BYOK',
+        subject: 'BYOK credential',
       });
     },
 
@@ -21,7 +21,7 @@ export function byokApi(transport: OpenRouterTransport) {
       return transport.one('GET', idPath('/byok', id), byokKeySchema, {
         ...opts,
         operation: 'GET /byok/{id}',
-        subject: 'BYOK',
+        subject: 'BYOK credential',
       });
     },
 
@@ -33,7 +33,7 @@ export function byokApi(transport: OpenRouterTransport) {
       return transport.one('PATCH', idPath('/byok', id), byokKeySchema, {
         ...opts,
         operation: 'PATCH /byok/{id}',
-        subject: 'BYOK',
+        subject: 'BYOK credential',
         body: { allowed_api_key_hashes: keyHashes },
       });
     },

@@ -13,6 +13,8 @@ export interface OpenRouterErrorOptions extends RotatorErrorOptions {
   code?: number | string;
   /** OpenRouter's `error.message`, redacted. */
   apiMessage?: string;
+  /** The call as method and path template, e.g. `GET /guardrails/assignments/keys`. */
+  operation?: string;
 }
 
 /** Base of every OpenRouter failure. */
@@ -20,9 +22,11 @@ export class OpenRouterError extends RotatorError {
   readonly status: number | undefined;
   readonly code: number | string | undefined;
   readonly apiMessage: string | undefined;
+  readonly operation: string | undefined;
 
   constructor(message: string, options: OpenRouterErrorOptions = {}) {
     super(message, options);
+    this.operation = options.operation;
     this.status = options.status;
     this.code = options.code;
     this.apiMessage = options.apiMessage === undefined ? undefined : redact(options.apiMessage);
@@ -41,7 +45,10 @@ export class OpenRouterPaymentError extends OpenRouterError {}
 /** 403: the key may not do this (a normal key on `/keys`, or a key over its limit). */
 export class OpenRouterPermissionError extends OpenRouterError {}
 
-/** 404: no such key (on delete this means it is already gone). */
+/**
+ * 404: no such key (on delete this means it is already gone), no such item at that id, or, on a
+ * listing, no such endpoint: the account or API version lacks that feature.
+ */
 export class OpenRouterNotFoundError extends OpenRouterError {}
 
 /** 429: too many requests; retry after `retryAfterMs`. */

@@ -15,7 +15,11 @@ export function observabilityApi(transport: OpenRouterTransport) {
         '/observability/destinations',
         workspaceQuery(opts.workspaceId),
         observabilityDestinationSchema,
-        { signal: opts.signal, operation: 'GET /observability/destinations', subject: 'observability' },
+        {
+          signal: opts.signal,
+          operation: 'GET /observability/destinations',
+          subject: 'observability destination',
+        },
       );
     },
 
@@ -24,7 +28,7 @@ export function observabilityApi(transport: OpenRouterTransport) {
       return transport.one('GET', idPath('/observability/destinations', id), observabilityDestinationSchema, {
         ...opts,
         operation: 'GET /observability/destinations/{id}',
-        subject: 'observability',
+        subject: 'observability destination',
       });
     },
 
@@ -41,7 +45,7 @@ export function observabilityApi(transport: OpenRouterTransport) {
         {
           ...opts,
           operation: 'PATCH /observability/destinations/{id}',
-          subject: 'observability',
+          subject: 'observability destination',
           body: { api_key_hashes: keyHashes },
         },
       );

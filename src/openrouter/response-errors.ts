@@ -46,6 +46,18 @@ function apiErrorOf(bodyText: string): { code?: number | string; message?: strin
   return text === '' ? {} : { message: text.slice(0, MAX_API_MESSAGE_LENGTH) };
 }
 
+/**
+ * What a 404 means: on a listing (no id in the path template) the endpoint itself is missing, as
+ * for an account or API version without that feature; on an id, that item is gone or never was.
+ */
+function notFoundMeaning(res: ErrorResponse): string {
+  if (!res.subject) return 'No such key: it was deleted already or the hash is wrong.';
+  if (!res.operation.includes('{')) {
+    return `The listing itself is not there: this account or API version lacks OpenRouter's ${res.subject} feature.`;
+  }
+  return `OpenRouter has no ${res.subject} at that id: it was deleted, the id is wrong, or the account lacks the ${res.subject} feature.`;
+}
+
 /** Builds the typed failure for a non-2xx response. */
 export function errorFromResponse(res: ErrorResponse): OpenRouterError {
   const api = apiErrorOf(res.bodyText);
@@ -55,6 +67,7 @@ export function errorFromResponse(res: ErrorResponse): OpenRouterError {
     code: api.code,
     apiMessage: api.message,
     retryAfterMs,
+    operation: res.operation,
   };
   const said = `OpenRouter answered ${res.operation} with ${res.status}${api.message ? ` "${api.message}"` : ''}`;
 
@@ -81,12 +94,7 @@ export function errorFromResponse(res: ErrorResponse): OpenRouterError {
         options,
       );
     case 404:
-      return new OpenRouterNotFoundError(
-        res.subject
-          ? `${said}. No such ${res.subject}: it was deleted or the id is wrong.`
-          : `${said}. No such key: it was deleted already or the hash is wrong.`,
-        options,
-      );
+      return new OpenRouterNotFoundError(`${said}. ${notFoundMeaning(res)}`, options);
     case 429:
       return new OpenRouterRateLimitError(
         `${said}. Rate limited; retrying${retryAfterMs === undefined ? ' with backoff' : ` after ${Math.ceil(retryAfterMs / 1000)} s`}.`,

@@ -17,6 +17,8 @@ export interface AllowListRef {
  * carried over (each in words).
  */
 export interface CarryOverPlan {
+  /** `openrouter.carryOver` of the run; absent in plans recorded before the setting existed (auto). */
+  mode?: 'auto' | 'required' | 'off';
   /** Workspace the new key is created in; null = the default workspace. */
   workspaceId: string | null;
   /** Whether `workspaceId` comes from the config rather than the old key. */

@@ -68,10 +68,10 @@ describe('the carry-over in the CLI', () => {
 
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(
-      `${inherit} carries over: the old key's workspace and creator, the old key's guardrail, and the BYOK and observability allow-lists that name the old key`,
+      `${inherit} carries over: (carryOver: auto) the old key's workspace and creator, the old key's guardrail, and the BYOK and observability allow-lists that name the old key, of what the account has`,
     );
     expect(text.stdout).toContain(
-      `${pinned} carries over: workspace 11111111-2222-4333-8444-555555555555, no guardrail`,
+      `${pinned} carries over: (carryOver: auto) workspace 11111111-2222-4333-8444-555555555555, no guardrail`,
     );
     expect(jsonOf<{ carryOver: Record<string, string> }>(json).carryOver[pinned]).toMatch(/no guardrail/);
   });

@@ -14,7 +14,7 @@ describe('rotations.schema.json', () => {
     const schema = JSON.parse(await readFile(JSON_SCHEMA_FILE, 'utf8')) as {
       properties: Record<string, unknown>;
     };
-    expect(Object.keys(schema.properties)).toEqual(['version', 'rotations', 'notifications']);
+    expect(Object.keys(schema.properties)).toEqual(['version', 'rotations', 'notifications', 'defaults']);
     expect(parse(example)).toHaveProperty('rotations');
   });
 });

@@ -6,6 +6,7 @@ import { findEnvironmentProblems } from '../../src/policy/check-environment.js';
 import { ConfigFileError, type ConfigIssue } from '../../src/config-files/config-file-error.js';
 import { loadConfig, parseConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors/rotator-errors.js';
+import { carryOverModeOf } from '../../src/config/schema.js';
 
 const GOOD = `# yaml-language-server: $schema=../rotations.schema.json
 version: 1
@@ -174,6 +175,41 @@ describe('loading rotations.yaml', () => {
         message: 'duplicate rotation name "checkout-prod" (first used at rotations[0])',
       }),
     ]);
+  });
+
+  it('takes openrouter.carryOver from the rotation, else from defaults, else auto', () => {
+    const second = GOOD.slice(GOOD.indexOf('  - name: checkout-prod'))
+      .replace('checkout-prod', 'checkout-dev')
+      .replace('    openrouter:\n', '    openrouter:\n      carryOver: required\n');
+    const modes = (text: string) =>
+      parseConfig(text, 'rotations.yaml').rotations.map((r) => carryOverModeOf(r));
+
+    expect(modes(GOOD + second)).toEqual(['auto', 'required']);
+    expect(modes(`defaults:\n  openrouter:\n    carryOver: off\n${GOOD}${second}`)).toEqual([
+      'off',
+      'required',
+    ]);
+  });
+
+  it('refuses a guardrail id with carryOver off, in the rotation or from defaults, naming the field', () => {
+    const withGuardrail = GOOD.replace('    openrouter:\n', '    openrouter:\n      guardrail: gr_1\n');
+    expect(
+      issuesOf(withGuardrail.replace('guardrail: gr_1\n', 'guardrail: gr_1\n      carryOver: off\n')),
+    ).toEqual([
+      expect.objectContaining({
+        path: 'rotations[0].openrouter.guardrail',
+        message: expect.stringMatching(/^guardrail gr_1 would not be assigned with carryOver: off/),
+      }),
+    ]);
+    expect(issuesOf(`defaults:\n  openrouter:\n    carryOver: off\n${withGuardrail}`)).toEqual([
+      expect.objectContaining({
+        path: 'rotations[0].openrouter.guardrail',
+        message: expect.stringMatching(/with defaults\.openrouter\.carryOver: off/),
+      }),
+    ]);
+    expect(
+      issuesOf(GOOD.replace('    openrouter:\n', '    openrouter:\n      carryOver: sometimes\n')),
+    ).toEqual([expect.objectContaining({ path: 'rotations[0].openrouter.carryOver' })]);
   });
 
   it('says so when a secret is pasted where the name of a variable belongs, without echoing it', () => {

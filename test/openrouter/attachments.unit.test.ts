@@ -55,7 +55,7 @@ describe('workspaces and key creation', () => {
     expect((await client.listWorkspaces()).map((w) => w.name)).toEqual(['Default', 'Team']);
     const err = await failureOf(() => client.getWorkspace('00000000-0000-4000-8000-00000000dead'));
     expect(err).toBeInstanceOf(OpenRouterNotFoundError);
-    expect((err as Error).message).toMatch(/No such workspace/);
+    expect((err as Error).message).toMatch(/OpenRouter has no workspace at that id/);
   });
 
   it('creates a key for a member and a partner user, and reads both back', async () => {

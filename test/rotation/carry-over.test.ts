@@ -213,11 +213,85 @@ describe('carry-over of what is attached to a key', () => {
     const byok = await failureWith('^/api/v1/byok');
 
     expect(String((guardrails as WorkflowFailedError).cause?.message)).toMatch(
-      /preflight failed, nothing was changed: the management key may not read guardrail assignments.*openrouter\.guardrail.*Nothing was created/,
+      /preflight failed, nothing was changed: GET \/guardrails\/assignments\/keys answered 403 "Forbidden": the management key may not read guardrails and their key assignments.*openrouter\.guardrail.*Nothing was created/,
     );
     expect(String((byok as WorkflowFailedError).cause?.message)).toMatch(
-      /preflight failed.*may not list BYOK credentials/,
+      /preflight failed.*GET \/byok answered 403 "Forbidden": the management key may not list BYOK credentials/,
     );
     expect(h.liveKeys()).toHaveLength(keysBefore);
+  });
+
+  it('carryOver auto: an account without guardrails, BYOK and observability still rotates, one line per missing feature', async () => {
+    const { old } = await attachedKey('auto.env');
+    h.emulator.setFaults({ missingFeatures: ['guardrails', 'byok', 'observability'] });
+    const rotation = h.rotation('auto', {}, ['auto.env']);
+    const worker = await h.worker();
+
+    const { result, status } = await worker.runUntil(async () => {
+      const handle = await h.startRotation(rotation);
+      const result = await handle.result();
+      return { result, status: await handle.query(statusQuery) };
+    });
+
+    expect(result.outcome).toBe('succeeded');
+    expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);
+    const missing = result.warnings.filter((w) => w.startsWith('not carried over: '));
+    expect(missing).toEqual([
+      'not carried over: guardrails: GET /guardrails/assignments/keys answered 404 "Resource not found", so this account or API version has none; none were carried over (openrouter.carryOver: auto)',
+      'not carried over: BYOK credentials: GET /byok answered 404 "Resource not found", so this account or API version has none; none were carried over (openrouter.carryOver: auto)',
+      'not carried over: observability destinations: GET /observability/destinations answered 404 "Resource not found", so this account or API version has none; none were carried over (openrouter.carryOver: auto)',
+    ]);
+    expect(status.warnings).toEqual(expect.arrayContaining(missing));
+    expect(status.carryOver?.summary[0]).toBe('carry-over auto');
+    expect(result.warnings.join('\n')).not.toMatch(/No such/);
+  });
+
+  it('carryOver required: a feature the account lacks fails preflight, nothing created', async () => {
+    await attachedKey('required.env');
+    h.emulator.setFaults({ missingFeatures: ['observability'] });
+    const rotation = h.rotation(
+      'required',
+      { openrouter: { ...h.rotation('required').openrouter, carryOver: 'required' } },
+      ['required.env'],
+    );
+    const keysBefore = h.liveKeys().length;
+    const worker = await h.worker();
+
+    const error = await worker.runUntil(async () =>
+      (await h.startRotation(rotation)).result().catch((e: unknown) => e),
+    );
+
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(
+      /preflight failed, nothing was changed: GET \/observability\/destinations answered 404 "Resource not found": this account or API version has no observability destinations, and openrouter\.carryOver is required .*Nothing was created/,
+    );
+    expect(h.liveKeys()).toHaveLength(keysBefore);
+  });
+
+  it('carryOver off: 5 calls to OpenRouter, none of them a carry-over read or write', async () => {
+    const { old, byok, traces } = await attachedKey('off.env');
+    const rotation = h.rotation(
+      'off',
+      { openrouter: { ...h.rotation('off').openrouter, carryOver: 'off' } },
+      ['off.env'],
+    );
+    const worker = await h.worker();
+    const since = Date.now();
+
+    const result = await worker.runUntil(async () => (await h.startRotation(rotation)).result());
+
+    expect(result.outcome).toBe('succeeded');
+    const calls = h.emulator.snapshot().requests.filter((r) => r.receivedAt >= since);
+    expect(calls.map((c) => `${c.method} ${c.path.replace(/[0-9a-f]{64}/, '{hash}')}`)).toEqual([
+      'GET /api/v1/keys/{hash}',
+      'POST /api/v1/keys',
+      'GET /api/v1/key',
+      'DELETE /api/v1/keys/{hash}',
+      'GET /api/v1/keys/{hash}',
+    ]);
+    const newHash = hashOfKey((await h.readKeyFrom('off.env'))!);
+    const after = attachments();
+    expect(after.guardrails[newHash]).toBeUndefined();
+    expect(after.byok[byok.id]).not.toContain(newHash);
+    expect(after.observability[traces.id]).toEqual([old.hash]);
   });
 });
