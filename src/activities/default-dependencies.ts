@@ -11,7 +11,7 @@ import type { RotationConfig } from '../config/schema.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 import { createOpenRouterClient } from '../openrouter/client.js';
 import { RequestRateLimiter } from '../openrouter/request-rate-limiter.js';
-import { secretRefViolation } from '../policy/check-rotation.js';
+import { secretRefViolation, writtenPathViolation } from '../policy/check-rotation.js';
 import { RotationAdmission } from '../policy/rotation-admission.js';
 import type { WorkerPolicy } from '../policy/worker-policy-schema.js';
 import { createSecretStore } from '../stores/create-secret-store.js';
@@ -82,6 +82,8 @@ export function createDefaultDependencies(options: DefaultDependencyOptions): Ac
             cwd,
             // What a store finds as it reads (the files a kubeconfig names) is judged when it is read.
             refuseSecretRef: (ref) => secretRefViolation(ref, policy, cwd, destination.type),
+            // A file destination's folder is judged again as the store opens it (a swapped folder).
+            refuseWrittenPath: (file) => writtenPathViolation(file, policy),
           });
           stores.set(id, store);
         }

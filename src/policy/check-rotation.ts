@@ -116,6 +116,20 @@ function filePathViolation(file: string, roots: readonly string[], list: string)
 }
 
 /**
+ * Why a destination may not write `file` (absolute), or undefined when it may: judged on its real
+ * path, once when the rotation is admitted and again by the store in the folder it opened.
+ */
+export function writtenPathViolation(file: string, policy: WorkerPolicy): string | undefined {
+  const policyFile = policy.file === undefined ? undefined : realPathOf(path.resolve(policy.file));
+  return (
+    filePathViolation(file, policy.destinations.fileRoots, 'destinations.fileRoots') ??
+    (policyFile !== undefined && realPathOf(file) === policyFile
+      ? `${file} is the worker policy file itself`
+      : undefined)
+  );
+}
+
+/**
  * What `policy` refuses in one destination, from the destination's own account (its registry
  * hooks) of the files it writes, the URLs it sends credentials to and the credentials it reads.
  */
@@ -135,13 +149,8 @@ function destinationViolations(
     add('type', `destination type ${String(destination.type)} is not known to the worker policy`);
     return found;
   }
-  const policyFile = policy.file === undefined ? undefined : realPathOf(path.resolve(policy.file));
   for (const written of kind.writtenPaths(destination)) {
-    const file = path.resolve(cwd, written.path);
-    add(written.field, filePathViolation(file, policy.destinations.fileRoots, 'destinations.fileRoots'));
-    if (policyFile !== undefined && realPathOf(file) === policyFile) {
-      add(written.field, `${file} is the worker policy file itself`);
-    }
+    add(written.field, writtenPathViolation(path.resolve(cwd, written.path), policy));
   }
   for (const { field, url, allowedBy } of kind.outboundUrls(destination)) {
     const allowed = policy.destinations[allowedBy];

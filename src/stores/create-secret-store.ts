@@ -5,6 +5,7 @@
  */
 import type { DestinationConfig } from './destination-schemas.js';
 import type { SecretRefDeps } from '../fields/secret-ref.js';
+import type { StoreContext } from './destination.js';
 import { destinationOf } from './registry.js';
 import type { SecretStore } from './secret-store.js';
 
@@ -15,6 +16,8 @@ export interface CreateSecretStoreDeps {
   cwd?: string;
   /** Refuses credential references the worker policy does not allow. @default allows all */
   refuseSecretRef?: SecretRefDeps['refuse'];
+  /** Refuses a file the worker policy does not let a destination write (see StoreContext). @default allows all */
+  refuseWrittenPath?: StoreContext['refuseWrittenPath'];
 }
 
 export function createSecretStore(config: DestinationConfig, deps: CreateSecretStoreDeps = {}): SecretStore {
@@ -22,5 +25,6 @@ export function createSecretStore(config: DestinationConfig, deps: CreateSecretS
     env: deps.env ?? process.env,
     cwd: deps.cwd ?? process.cwd(),
     refuse: deps.refuseSecretRef,
+    refuseWrittenPath: deps.refuseWrittenPath,
   });
 }

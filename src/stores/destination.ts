@@ -93,6 +93,11 @@ export interface WrittenPath {
 export interface StoreContext extends SecretRefDeps {
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * Refuses a file the worker policy does not let a destination write, judged on the real path
+   * of the folder as the store opened it (so a folder swapped after the check is caught). @default allows all
+   */
+  refuseWrittenPath?: (realFile: string) => string | undefined;
 }
 
 export interface LabelContext {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,9 @@ import type { FileDestinationConfig } from '../../src/stores/file/schema.js';
 import { DestinationAuthError, DestinationError } from '../../src/errors/rotator-errors.js';
 import { FileSecretStore, fileVersion } from '../../src/stores/file/index.js';
 import { formatDotenvValue, readDotenvValue, setDotenvValue } from '../../src/stores/dotenv-format.js';
+import { createSecretStore } from '../../src/stores/create-secret-store.js';
+import { workerPolicyFromRules } from '../../src/policy/index.js';
+import { writtenPathViolation } from '../../src/policy/check-rotation.js';
 
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);
 const NEW_KEY = 'sk-or-v1-' + 'b'.repeat(64);
@@ -218,6 +221,39 @@ describe('file store (dotenv)', () => {
       expect((error as DestinationAuthError).retryable).toBe(false);
     },
   );
+
+  it('refuses a folder swapped for a link out of the policy folders after the check, and writes nothing there', async () => {
+    const dir = freshDir();
+    const allowed = path.join(dir, 'allowed');
+    const outside = path.join(dir, 'outside');
+    await mkdir(path.join(allowed, 'keys'), { recursive: true });
+    await mkdir(outside);
+    const file = path.join(allowed, 'keys', 'app.env');
+    const policy = workerPolicyFromRules({ destinations: { fileRoots: [allowed] } });
+    const config = { type: 'file', path: file, format: 'dotenv', field: 'OPENROUTER_API_KEY' } as const;
+    const swapped = createSecretStore(config, { refuseWrittenPath: (f) => writtenPathViolation(f, policy) });
+    // What admission checks (src/policy/check-rotation.ts): the file is inside the policy's folder.
+    expect(writtenPathViolation(file, policy)).toBeUndefined();
+    await swapped.write(OLD_KEY, TOKEN);
+    await rename(path.join(allowed, 'keys'), path.join(allowed, 'keys-before'));
+    await symlink(outside, path.join(allowed, 'keys'));
+
+    const write = swapped.write(NEW_KEY, { idempotencyToken: 'second' });
+    await expect(write).rejects.toThrow(DestinationError);
+    await expect(write).rejects.toThrow(
+      new RegExp(
+        `the folder now resolves to ${outside}.*not inside a folder of the worker policy's destinations\\.fileRoots`,
+      ),
+    );
+    await expect(swapped.read()).rejects.toThrow(/the folder now resolves to/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(
+      readDotenvValue(
+        await readFile(path.join(allowed, 'keys-before', 'app.env'), 'utf8'),
+        'OPENROUTER_API_KEY',
+      ),
+    ).toBe(OLD_KEY);
+  });
 
   it('resolves relative paths from the given folder and names the destination without its value', async () => {
     const dir = freshDir();

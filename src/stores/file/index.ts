@@ -6,7 +6,8 @@ import type { FileDestinationConfig } from './schema.js';
 import { FileSecretStore } from './store.js';
 
 export const fileDestination: Destination<FileDestinationConfig> = {
-  createStore: (config, { cwd }) => new FileSecretStore(config, { cwd }),
+  createStore: (config, { cwd, refuseWrittenPath }) =>
+    new FileSecretStore(config, { cwd, refuseWrittenPath }),
   label: fileDestinationLabel,
   ...filePolicyHooks,
 };
@@ -14,3 +15,4 @@ export const fileDestination: Destination<FileDestinationConfig> = {
 export { fileDestinationLabel } from './label.js';
 export { fileDestinationSchema, type FileDestinationConfig } from './schema.js';
 export { FileSecretStore, fileVersion, type FileStoreDeps } from './store.js';
+export type { RefuseWrittenPath } from './opened-folder.js';

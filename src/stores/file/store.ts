@@ -15,11 +15,14 @@ import { readDotenvValue, setDotenvValue } from '../dotenv-format.js';
 import type { StoredSecret, WriteResult } from '../secret-store.js';
 import { SetValueStore } from '../set-value-store.js';
 import { fileDestinationLabel } from './label.js';
+import { OpenedFolder, type RefuseWrittenPath } from './opened-folder.js';
 import type { FileDestinationConfig } from './schema.js';
 
 export interface FileStoreDeps {
   /** Folder that relative paths resolve from. @default process.cwd() */
   cwd?: string;
+  /** Refuses the file, judged in its folder as opened (the worker policy's fileRoots). @default allows all */
+  refuseWrittenPath?: RefuseWrittenPath;
 }
 
 const FILE_MODE = 0o600;
@@ -37,11 +40,13 @@ export class FileSecretStore extends SetValueStore {
   readonly path: string;
   private readonly format: FileDestinationConfig['format'];
   private readonly field: string;
+  private readonly refuseWrittenPath: RefuseWrittenPath | undefined;
 
   constructor(config: FileDestinationConfig, deps: FileStoreDeps = {}) {
     super();
     const cwd = deps.cwd ?? process.cwd();
     this.path = path.resolve(cwd, config.path);
+    this.refuseWrittenPath = deps.refuseWrittenPath;
     this.format = config.format;
     this.field = config.field;
     this.description = fileDestinationLabel(config, { cwd });
@@ -67,28 +72,64 @@ export class FileSecretStore extends SetValueStore {
 
     const next = this.insert(content ?? '', value);
     await this.ensureFolder();
-    if (content !== null) await this.atomicWrite(this.previousPath, content);
-    await this.atomicWrite(this.path, next);
+    const folder = await this.openFolder('write');
+    try {
+      if (content !== null) await this.atomicWrite(folder, path.basename(this.previousPath), content);
+      await this.atomicWrite(folder, path.basename(this.path), next);
+    } finally {
+      await folder.close();
+    }
     return { version: fileVersion(next) };
   }
 
-  /** File content, or null when the file does not exist. Refuses symlinks and non-files. */
-  private async readContent(): Promise<string | null> {
+  /** The file's folder, opened and judged by the policy where it really is. */
+  private async openFolder(action: string): Promise<OpenedFolder> {
     try {
-      const stat = await fs.lstat(this.path);
-      if (stat.isSymbolicLink()) {
+      return await OpenedFolder.open(
+        path.dirname(this.path),
+        path.basename(this.path),
+        this.description,
+        this.refuseWrittenPath,
+      );
+    } catch (err) {
+      throw this.wrapFsError(err, action);
+    }
+  }
+
+  /** File content, or null when the file or its folder does not exist. Refuses symlinks and non-files. */
+  private async readContent(): Promise<string | null> {
+    let folder: OpenedFolder;
+    try {
+      folder = await this.openFolder('read');
+    } catch (err) {
+      if (err instanceof DestinationError && errnoCode(err.cause) === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      // O_NOFOLLOW: a link put in the file's place is refused, never followed.
+      const file = await fs.open(
+        folder.entry(path.basename(this.path)),
+        fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
+      );
+      try {
+        if (!(await file.stat()).isFile())
+          throw new DestinationError(this.description, 'the path exists but is not a regular file');
+        return await file.readFile('utf8');
+      } finally {
+        await file.close();
+      }
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      if (errnoCode(err) === 'ELOOP') {
         throw new DestinationError(
           this.description,
           'the path is a symbolic link; refusing to follow it (an atomic rename would replace the link). ' +
             'Point the destination at the real file.',
         );
       }
-      if (!stat.isFile())
-        throw new DestinationError(this.description, 'the path exists but is not a regular file');
-      return await fs.readFile(this.path, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return null;
       throw this.wrapFsError(err, 'read');
+    } finally {
+      await folder.close();
     }
   }
 
@@ -161,15 +202,17 @@ export class FileSecretStore extends SetValueStore {
     }
   }
 
-  /** Temp file (0600 before any byte is written) → fsync → rename over `target` → fsync the folder. */
-  private async atomicWrite(target: string, content: string): Promise<void> {
-    const dir = path.dirname(target);
-    const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  /**
+   * Temp file (0600 before any byte is written) → fsync → rename over `name` → fsync the folder,
+   * every step inside the opened folder.
+   */
+  private async atomicWrite(folder: OpenedFolder, name: string, content: string): Promise<void> {
+    const temp = folder.entry(`.${name}.${randomBytes(6).toString('hex')}.tmp`);
     let renamed = false;
     try {
       const handle = await fs.open(
         temp,
-        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL,
+        fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW,
         FILE_MODE,
       );
       try {
@@ -179,9 +222,9 @@ export class FileSecretStore extends SetValueStore {
       } finally {
         await handle.close();
       }
-      await fs.rename(temp, target);
+      await fs.rename(temp, folder.entry(name));
       renamed = true;
-      await syncFolder(dir);
+      await folder.sync();
     } catch (err) {
       if (!renamed) await fs.rm(temp, { force: true }).catch(() => undefined);
       throw this.wrapFsError(err, 'write');
@@ -223,17 +266,5 @@ export class FileSecretStore extends SetValueStore {
       retryable: true,
       cause: err,
     });
-  }
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  const handle = await fs.open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } catch (err) {
-    // Some file systems cannot fsync a directory; the rename itself has happened.
-    if (errnoCode(err) !== 'EINVAL' && errnoCode(err) !== 'EISDIR') throw err;
-  } finally {
-    await handle.close();
   }
 }
