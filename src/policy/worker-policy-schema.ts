@@ -84,6 +84,7 @@ export const TARGET_LISTS = {
   vercelProjects: 'a project of a personal account, or teamId/project, e.g. team_abc/checkout',
   ssmParameters:
     'a Parameter Store name as the config writes it, e.g. /apps/checkout/* or /apps/checkout/OPENROUTER_API_KEY',
+  gcpSecrets: 'project/secret of a Secret Manager secret, e.g. acme-prod/openrouter-api-key or acme-prod/*',
 } as const satisfies Record<DestinationTargetList, string>;
 
 export type { DestinationTargetList };
@@ -175,6 +176,13 @@ export const workerPolicySchema = z
         vercelProjects: targetList,
         /** Parameters an `aws-ssm-parameter` destination may write: its `name`. @default version 1: any; version 2: none */
         ssmParameters: targetList,
+        /**
+         * Origins a `gcp-secret-manager` destination's `endpoint` override may name. Without an
+         * override Google's own endpoint is used, which is always allowed. @default []
+         */
+        gcpSecretManagerEndpoints: z.array(origin).default([]),
+        /** Secrets a `gcp-secret-manager` destination may write: `project/secret`. @default version 1: any; version 2: none */
+        gcpSecrets: targetList,
       })
       .strict()
       .prefault({}),

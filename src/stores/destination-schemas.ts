@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { awsSecretsManagerDestinationSchema } from './aws-secrets-manager/schema.js';
 import { awsSsmParameterDestinationSchema } from './aws-ssm-parameter/schema.js';
 import { fileDestinationSchema } from './file/schema.js';
+import { gcpSecretManagerDestinationSchema } from './gcp-secret-manager/schema.js';
 import {
   githubActionsSecretDestinationSchema,
   githubActionsSecretIsWriteOnly,
@@ -26,6 +27,7 @@ export const destinationSchemas = [
   vercelEnvDestinationSchema,
   kubernetesSecretDestinationSchema,
   awsSsmParameterDestinationSchema,
+  gcpSecretManagerDestinationSchema,
 ] as const;
 
 /** One destination: its `type` picks the schema. */

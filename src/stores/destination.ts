@@ -18,7 +18,8 @@ export type DestinationOriginList =
   | 'awsEndpoints'
   | 'githubApiUrls'
   | 'vercelApiUrls'
-  | 'kubernetesApiServers';
+  | 'kubernetesApiServers'
+  | 'gcpSecretManagerEndpoints';
 
 /**
  * The worker policy's target lists (under `destinations`): which secrets or workloads inside an
@@ -34,7 +35,8 @@ export type DestinationTargetList =
   | 'githubOrganizations'
   | 'infisicalSecrets'
   | 'vercelProjects'
-  | 'ssmParameters';
+  | 'ssmParameters'
+  | 'gcpSecrets';
 
 /** A URL the destination sends credentials to. */
 export interface OutboundUrl {

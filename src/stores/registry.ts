@@ -9,6 +9,7 @@ import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import { awsSsmParameterDestination } from './aws-ssm-parameter/index.js';
 import type { Destination, LabelContext, OwnCredentialFolder } from './destination.js';
 import { fileDestination } from './file/index.js';
+import { gcpSecretManagerDestination } from './gcp-secret-manager/index.js';
 import { githubActionsSecretDestination } from './github-actions-secret/index.js';
 import { infisicalDestination } from './infisical/index.js';
 import { kubernetesSecretDestination } from './kubernetes-secret/index.js';
@@ -26,6 +27,7 @@ const destinations: { [Type in DestinationType]: Destination<Extract<Destination
   'vercel-env': vercelEnvDestination,
   'kubernetes-secret': kubernetesSecretDestination,
   'aws-ssm-parameter': awsSsmParameterDestination,
+  'gcp-secret-manager': gcpSecretManagerDestination,
 };
 
 /** The destination kind named `type`, or undefined when no folder implements it. */

@@ -80,7 +80,7 @@ destinations:
       'worker policy: /etc/key-rotator/policy.yaml; version 1: any secret in an allowed store ' +
         '(destinations.kubernetesSecrets, destinations.kubernetesRestartTargets, destinations.vaultSecrets, ' +
         'destinations.awsSecretIds, destinations.githubRepositories, destinations.githubOrganizations, ' +
-        'destinations.infisicalSecrets, destinations.vercelProjects, destinations.ssmParameters not set; version 2 allows only what they list)',
+        'destinations.infisicalSecrets, destinations.vercelProjects, destinations.ssmParameters, destinations.gcpSecrets not set; version 2 allows only what they list)',
     );
   });
 
@@ -214,6 +214,8 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         infisicalSecrets: ['*'],
         vercelProjects: ['*'],
         ssmParameters: ['*'],
+        gcpSecretManagerEndpoints: [],
+        gcpSecrets: ['*'],
       },
       notifications: { webhookOrigins: ['https://hooks.slack.com'] },
       openTargetLists: [
@@ -226,6 +228,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         'infisicalSecrets',
         'vercelProjects',
         'ssmParameters',
+        'gcpSecrets',
       ],
       name: 'the default worker policy',
       file: undefined,

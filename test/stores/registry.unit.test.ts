@@ -37,6 +37,17 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
     },
     label: 'aws-ssm-parameter:/apps/checkout/OPENROUTER_API_KEY',
   },
+  'gcp-secret-manager': {
+    config: {
+      type: 'gcp-secret-manager',
+      project: 'acme-prod',
+      secret: 'openrouter-api-key',
+      versionAlias: 'current',
+      credentials: { file: '/run/gcp/key.json' },
+      endpoint: 'https://secretmanager.internal.example.com',
+    },
+    label: 'gcp-secret-manager:projects/acme-prod/secrets/openrouter-api-key',
+  },
   vault: {
     config: {
       type: 'vault',

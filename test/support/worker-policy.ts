@@ -30,6 +30,7 @@ export interface PolicyAllowances {
   githubApiUrls?: string[];
   vercelApiUrls?: string[];
   kubernetesApiServers?: string[];
+  gcpSecretManagerEndpoints?: string[];
   webhookOrigins?: string[];
   kubernetesSecrets?: string[];
   kubernetesRestartTargets?: string[];
@@ -40,6 +41,7 @@ export interface PolicyAllowances {
   infisicalSecrets?: string[];
   vercelProjects?: string[];
   ssmParameters?: string[];
+  gcpSecrets?: string[];
 }
 
 const TARGET_ALLOWANCES = [
@@ -52,6 +54,7 @@ const TARGET_ALLOWANCES = [
   'infisicalSecrets',
   'vercelProjects',
   'ssmParameters',
+  'gcpSecrets',
 ] as const satisfies readonly DestinationTargetList[];
 
 /** The policy file content for `allow`. */
@@ -68,6 +71,7 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       githubApiUrls: allow.githubApiUrls ?? [],
       vercelApiUrls: allow.vercelApiUrls ?? [],
       kubernetesApiServers: allow.kubernetesApiServers ?? [],
+      gcpSecretManagerEndpoints: allow.gcpSecretManagerEndpoints ?? [],
       ...Object.fromEntries(
         TARGET_ALLOWANCES.filter((list) => allow[list] !== undefined).map((list) => [list, allow[list]]),
       ),
