@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -366,6 +366,26 @@ async function latestRun(name: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Resolves once the run has closed, however it closed, and visibility (where the end-state audit
+ * lists running runs) says so too: on this cluster, visibility lags the close.
+ */
+async function runClosed(workflowId: string, runId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(workflowId, runId).result();
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+  }
+  const query = `WorkflowId = '${workflowId}' AND RunId = '${runId}' AND ExecutionStatus = 'Running'`;
+  await waitFor(
+    async () => {
+      for await (const _ of client.workflow.list({ query })) return false;
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: `visibility to list ${workflowId} run ${runId} as closed` },
+  );
+}
+
 /** `key-rotator rotate` for each name; resolves with the new run ids. */
 async function rotateNow(names: readonly string[]): Promise<Map<string, string>> {
   const runs = new Map<string, string>();
@@ -396,6 +416,7 @@ async function results(runs: Map<string, string>): Promise<Map<string, RotationR
   await Promise.all(
     [...runs].map(async ([name, runId]) => {
       all.set(name, await client.workflow.getHandle(rotationWorkflowId(name), runId).result());
+      await runClosed(rotationWorkflowId(name), runId); // before an audit lists the running runs
     }),
   );
   return all;
@@ -748,13 +769,18 @@ describe('the compose stack on a real Temporal cluster with PostgreSQL', () => {
       const latest = await client.workflow.getHandle(rotationWorkflowId(name)).describe();
       expect(latest.startTime.getTime(), name).toBeLessThan(near.instant.getTime());
     }
+    const parent = described.parentExecution;
+    expect(parent, 'the rotation runs as the child of the scheduled workflow').toBeDefined();
+    // The schedule's own run closes only after the rotation's result has reached it, a moment after
+    // the result above, and visibility learns of each close later still: the audit lists every run
+    // visibility has as running, so it waits for both runs to be closed there.
+    await runClosed(rotationWorkflowId(SCHEDULED), runId);
+    await runClosed(parent!.workflowId!, parent!.runId!);
     await audit(names, watched);
 
     // The measured cost of one scheduled rotation (the schedule's run and the rotation it starts).
     await new Promise((resolve) => setTimeout(resolve, 5_000)); // the server's metrics catch up
     const actions = billableActions(actionsBefore, await actionCounts(serverMetricsUrl, namespace));
-    const parent = described.parentExecution;
-    expect(parent, 'the rotation runs as the child of the scheduled workflow').toBeDefined();
     const rotation = await historyCost(client, rotationWorkflowId(SCHEDULED), runId);
     const scheduled = await historyCost(client, parent!.workflowId!, parent!.runId ?? undefined);
     const growth = sizeGrowth(sizesBefore, await tableSizes(pg));
