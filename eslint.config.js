@@ -14,6 +14,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
  */
 const LAYERS = [
   'errors', // typed errors, errno codes, redaction, Retry-After
+  'logging', // how log lines look: text, or one JSON record per line (KEY_ROTATOR_LOG_FORMAT)
   'fields', // the building blocks of config and policy fields: durations, times, URLs, paths, names, secret refs
   'config-files', // reading an operator's YAML file and saying what is wrong in it, where
   'process', // how long-running commands stop

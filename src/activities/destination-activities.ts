@@ -107,6 +107,8 @@ export function createDestinationActivities(deps: ActivityDependencies) {
         `${purpose === 'store' ? 'stored new key in' : 'restored previous key in'} ${store.description}`,
         {
           rotation: rotation.name,
+          step: purpose === 'store' ? 'store' : 'rollback',
+          destination: store.description,
           label: labelOfKey(value),
           version,
         },

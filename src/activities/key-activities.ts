@@ -90,14 +90,15 @@ async function deleteKeysNamed(
   keyName: string,
   workspaceId: string | undefined,
   keepHash: string | undefined,
-  opts: { signal: AbortSignal },
+  opts: { signal: AbortSignal; step: 'create' | 'rollback' },
 ): Promise<string[]> {
-  const existing = await client.listKeys({ includeDisabled: true, workspaceId, ...opts });
+  const { step, signal } = opts;
+  const existing = await client.listKeys({ includeDisabled: true, workspaceId, signal });
   const deleted: string[] = [];
   for (const key of existing.filter((k) => k.name === keyName && k.hash !== keepHash)) {
-    log.warn('deleting a key of this rotation run', { rotation: rotation.name, label: key.label });
+    log.warn('deleting a key of this rotation run', { rotation: rotation.name, step, label: key.label });
     // A key already gone (e.g. deleted by an attempt whose answer was lost) counts as deleted.
-    await client.deleteKey(key.hash, opts);
+    await client.deleteKey(key.hash, { signal });
     deleted.push(key.label);
   }
   return deleted;
@@ -142,7 +143,12 @@ export function createKeyActivities(deps: ActivityDependencies) {
       const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
       const removedOrphans =
         activityInfo().attempt > 1
-          ? (await deleteKeysNamed(rotation, client, input.keyName, workspaceId, undefined, call())).length
+          ? (
+              await deleteKeysNamed(rotation, client, input.keyName, workspaceId, undefined, {
+                ...call(),
+                step: 'create',
+              })
+            ).length
           : 0;
       const created = await client.createKey(
         {
@@ -157,7 +163,7 @@ export function createKeyActivities(deps: ActivityDependencies) {
         },
         call(),
       );
-      log.info('created a new key', { rotation: rotation.name, label: created.data.label });
+      log.info('created a new key', { rotation: rotation.name, step: 'create', label: created.data.label });
       return {
         hash: created.data.hash,
         label: created.data.label,
@@ -181,7 +187,10 @@ export function createKeyActivities(deps: ActivityDependencies) {
       const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
       const client = deps.openRouter(rotation);
       return {
-        deleted: await deleteKeysNamed(rotation, client, input.keyName, workspaceId, input.keepHash, call()),
+        deleted: await deleteKeysNamed(rotation, client, input.keyName, workspaceId, input.keepHash, {
+          ...call(),
+          step: 'rollback',
+        }),
       };
     },
 

@@ -1,4 +1,5 @@
 /** What every command gets: the environment, where to print, the clock and a lazy Temporal session. */
+import type { LogFormat } from '../logging/log-format.js';
 import { terminalAsk, type Ask, type InputStream } from './output/ask.js';
 import { Output, type OutputStream } from './output/output.js';
 import type { TemporalSession } from './temporal-client.js';
@@ -27,6 +28,8 @@ export interface CliIo {
   stderr?: OutputStream;
   /** Where a person answers questions (`ask`). @default process.stdin */
   stdin?: InputStream;
+  /** How diagnostics and progress look (KEY_ROTATOR_LOG_FORMAT, read by runCli). @default "text" */
+  logFormat?: LogFormat;
 }
 
 export function createCliContext(io: CliIo = {}): CliContext {
@@ -36,7 +39,7 @@ export function createCliContext(io: CliIo = {}): CliContext {
   return {
     env,
     cwd,
-    out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr),
+    out: new Output(io.stdout ?? process.stdout, io.stderr ?? process.stderr, io.logFormat),
     // The question goes to the terminal's stderr, so that `--json` output on stdout stays clean.
     ask: terminalAsk(io.stdin ?? process.stdin, process.stderr),
     now: () => new Date(),

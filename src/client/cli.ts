@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { RotatorError } from '../errors/rotator-errors.js';
 import { redact } from '../errors/redact.js';
+import { logFormatFrom, type LogFormat } from '../logging/log-format.js';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../temporal/default-address.js';
 import { createCliContext, type CliContext, type CliIo } from './cli-context.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, exitCodeFor } from './cli-errors.js';
@@ -106,7 +107,7 @@ export async function buildProgram(ctx: CliContext, argv: readonly string[]): Pr
     'after',
     `\nTemporal connection: TEMPORAL_ADDRESS (default ${DEFAULT_TEMPORAL_ADDRESS}), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,\n` +
       'TLS settings and profiles as in every Temporal tool. Payload codec key: KEY_ROTATOR_CODEC_KEY or\n' +
-      'KEY_ROTATOR_CODEC_KEY_FILE.\nExit codes: 0 ok, 1 failure, 2 bad input or refused (nothing was changed), 3 no rotation of that name,\n130 stopped watching by Ctrl-C (the rotation goes on).\n' +
+      'KEY_ROTATOR_CODEC_KEY_FILE. KEY_ROTATOR_LOG_FORMAT=json: diagnostics and progress as JSON lines.\nExit codes: 0 ok, 1 failure, 2 bad input or refused (nothing was changed), 3 no rotation of that name,\n130 stopped watching by Ctrl-C (the rotation goes on).\n' +
       'Run `key-rotator <command> --help` for the options of a command.',
   );
   const requested = requestedCommand(argv.slice(2));
@@ -128,7 +129,15 @@ function commanderExitCode(err: CommanderError): number {
 
 /** Runs the CLI with `argv` (as process.argv: node, script, arguments…) and returns the exit code. */
 export async function runCli(argv: string[], io: CliIo = {}): Promise<number> {
-  const ctx = createCliContext(io);
+  let logFormat: LogFormat;
+  try {
+    logFormat = io.logFormat ?? logFormatFrom(io.env ?? process.env);
+  } catch (err) {
+    // Nothing has run yet: said in plain text, as no format was chosen.
+    (io.stderr ?? process.stderr).write(`key-rotator: ${(err as Error).message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const ctx = createCliContext({ ...io, logFormat });
   try {
     await (await buildProgram(ctx, argv)).parseAsync(argv);
     return EXIT_OK;

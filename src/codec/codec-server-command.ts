@@ -1,6 +1,7 @@
 /** `key-rotator codec-server`: serves the payload codec to the Temporal Web UI until SIGINT/SIGTERM. */
 import { readEnvOrFile } from '../fields/env-or-file.js';
 import { ConfigError } from '../errors/rotator-errors.js';
+import { Logger } from '../logging/logger.js';
 import { runUntilSignal, whenAborted } from '../process/run-until-signal.js';
 import { EncryptionCodec } from './encryption-codec.js';
 import { loadKeyring, SEALING_KEY_ENV, SEALING_KEY_FILE_ENV } from './keyring.js';
@@ -26,6 +27,7 @@ export const CODEC_SERVER_ENCODE_TOKEN_ENV = 'KEY_ROTATOR_CODEC_SERVER_ENCODE_TO
 
 export async function runCodecServerCommand(options: CodecServerCommandOptions): Promise<void> {
   const env = options.env ?? process.env;
+  const log = Logger.fromEnv(env);
   if (env.KEY_ROTATOR_CODEC_SERVER_ALLOW_UNAUTHENTICATED === 'true') {
     // Said to be safe behind a loopback-only port mapping, but a web page reaches such a port too.
     throw new ConfigError(
@@ -61,7 +63,7 @@ export async function runCodecServerCommand(options: CodecServerCommandOptions):
   const encode = encodeToken
     ? 'POST /encode with its own token'
     : `/encode off (${CODEC_SERVER_ENCODE_TOKEN_ENV} turns it on)`;
-  console.log(`codec server listening on ${server.url} (${decode}; ${encode})`);
+  log.info(`codec server listening on ${server.url} (${decode}; ${encode})`);
   await runUntilSignal(
     async (signal) => {
       await whenAborted(signal);

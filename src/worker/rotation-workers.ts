@@ -11,6 +11,8 @@ import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/w
 import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createScheduleActivities } from '../activities/schedule-activities.js';
+import { Logger } from '../logging/logger.js';
+import { activityLogFields } from './activity-log-fields.js';
 import { exportCountersAtZero } from './counters-at-start.js';
 import {
   buildIdOf,
@@ -45,6 +47,8 @@ export interface RotationWorkerOptions {
     /** Make this version the deployment's current one once it polls. @default false */
     setCurrent?: boolean;
   };
+  /** The workers' own lines (not the SDK's: those go to the Runtime's logger). @default text on stdout/stderr */
+  log?: Logger;
 }
 
 /**
@@ -102,6 +106,7 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     connection: options.connection,
     namespace: options.namespace,
     dataConverter: options.dataConverter,
+    interceptors: { activity: [activityLogFields] },
     // Both task queues in one version: a pinned run's OpenRouter activities run on its own version too.
     ...(deployment ? { workerDeploymentOptions: workerDeploymentOptions(deployment) } : {}),
   };
@@ -135,11 +140,12 @@ export async function createRotationWorkers(options: RotationWorkerOptions): Pro
     stopping.abort();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
+  const log = options.log ?? new Logger('text');
   const run = async () => {
     // Best effort: a worker without the right to list schedules still rotates.
     await exportCountersAtZero({ ...common, taskQueue, dataConverter: options.dataConverter }).catch(
       (err: unknown) =>
-        console.warn(
+        log.warn(
           `key-rotator: could not export the rotation counters at 0 (${err instanceof Error ? err.message : String(err)})`,
         ),
     );

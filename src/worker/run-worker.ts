@@ -16,6 +16,8 @@
  * - KEY_ROTATOR_WORKFLOW_BUNDLE: path of a prebuilt workflow bundle. @default dist/workflow-bundle.js
  *   beside the compiled worker, when there is one
  * - KEY_ROTATOR_METRICS_ADDRESS: host:port for Prometheus metrics, e.g. 0.0.0.0:9464.
+ * - KEY_ROTATOR_LOG_FORMAT: `text` or `json` (one JSON record per line: the worker's own lines, the
+ *   SDK's, and the activity and workflow loggers', see src/logging/). @default text
  * - KEY_ROTATOR_POLICY: the worker policy file (what rotations may do with this worker's
  *   credentials, see src/policy/); `--policy` wins over it. @default the default policy
  * - Worker Versioning (see src/worker/worker-deployment.ts and docs/operations.md):
@@ -34,11 +36,13 @@ import { assertSeparateKeyrings, loadKeyring, SEALING_KEYRING } from '../codec/k
 import { createRotatorDataConverter } from '../codec/data-converter.js';
 import { SecretSealer } from '../codec/secret-sealer.js';
 import { ConfigError } from '../errors/rotator-errors.js';
+import { Logger } from '../logging/logger.js';
 import { describeWorkerPolicy, loadWorkerPolicy } from '../policy/load-worker-policy.js';
 import { createRotationWorkers, type RotationWorkerOptions } from './rotation-workers.js';
 import { runUntilSignal } from '../process/run-until-signal.js';
 import { connectTimeoutFrom, connectWorker, temporalSettings } from '../temporal/connection.js';
 import { DEFAULT_DEPLOYMENT_NAME } from './worker-deployment.js';
+import { runtimeLogger } from './runtime-logger.js';
 import { ROTATION_TASK_QUEUE } from '../workflow-contract/messages.js';
 
 export interface RunWorkerOptions {
@@ -108,15 +112,22 @@ export function runWorker(options: RunWorkerOptions = {}): Promise<void> {
 async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): Promise<void> {
   const env = options.env ?? process.env;
   // First: a bad policy or setting stops the worker before it connects anywhere.
+  const log = Logger.fromEnv(env);
   const policy = await loadWorkerPolicy({ file: options.policyFile, env });
-  console.log(`key-rotator ${describeWorkerPolicy(policy)}`);
+  log.info(`key-rotator ${describeWorkerPolicy(policy)}`);
   const openRouterRequestsPerSecond = positiveNumber(env, 'KEY_ROTATOR_OPENROUTER_RPS', 5);
   const settings = temporalSettings(env);
   const connectTimeoutMs = connectTimeoutFrom(env);
   const versioning = await versioningFrom(env);
   const metricsAddress = env.KEY_ROTATOR_METRICS_ADDRESS;
-  if (metricsAddress) {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } });
+  const logger = runtimeLogger(log.format);
+  if (metricsAddress || logger) {
+    Runtime.install({
+      ...(logger ? { logger } : {}),
+      ...(metricsAddress
+        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
+        : {}),
+    });
   }
   const keyring = await loadKeyring({ env, allowDevKey: options.allowDevKey });
   const sealingKeyring = await loadKeyring({
@@ -126,7 +137,11 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
   });
   assertSeparateKeyrings(keyring, sealingKeyring);
   const dataConverter = await createRotatorDataConverter({ keyring });
-  const connection = await connectWorker(settings, { timeoutMs: connectTimeoutMs, signal });
+  const connection = await connectWorker(settings, {
+    timeoutMs: connectTimeoutMs,
+    signal,
+    onWait: (line) => log.warn(line),
+  });
   if (!connection) return; // stopped while waiting for Temporal
   const taskQueue = env.KEY_ROTATOR_TASK_QUEUE || ROTATION_TASK_QUEUE;
   try {
@@ -145,6 +160,7 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
       openRouterRequestsPerSecond,
       ...workflowBundleFrom(env),
       versioning,
+      log,
     });
     if (signal.aborted) return;
     signal.addEventListener('abort', () => workers.shutdown(), { once: true });
@@ -152,12 +168,12 @@ async function serveRotations(signal: AbortSignal, options: RunWorkerOptions): P
       ? `worker deployment ${workers.deployment.deploymentName} build ${workers.deployment.buildId}` +
         (versioning?.setCurrent ? ' (becomes current)' : ' (not made current)')
       : 'unversioned';
-    // Timestamped: in a terminal or a plain log, it says when this worker started serving.
-    console.log(
-      `${new Date().toISOString()} key-rotator worker polling task queue ${taskQueue} on ${settings.address}` +
-        ` (namespace ${settings.namespace}, ${version}, OpenRouter ≤ ${openRouterRequestsPerSecond} req/s` +
-        `${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''})`,
-    );
+    const polling =
+      `key-rotator worker polling task queue ${taskQueue} on ${settings.address}` +
+      ` (namespace ${settings.namespace}, ${version}, OpenRouter ≤ ${openRouterRequestsPerSecond} req/s` +
+      `${metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''})`;
+    // Timestamped: in a terminal or a plain log, it says when this worker started serving (a JSON record has its time).
+    log.info(log.format === 'text' ? `${new Date().toISOString()} ${polling}` : polling, { taskQueue });
     await workers.run();
   } finally {
     await connection.close();

@@ -154,7 +154,7 @@ export class RotationState {
 
   warn(message: string): void {
     this.status.warnings.push(message);
-    log.warn(message, { rotation: this.status.rotation });
+    log.warn(message, { rotation: this.status.rotation, step: this.status.step });
   }
 
   /** The grace period's end as the status shows it; undefined outside the grace step. */

@@ -102,8 +102,10 @@ export function registerRotateCommand(program: Command, ctx: CliContext): void {
       }
       const started = new Date();
       if (!options.json) {
-        ctx.out.line(
+        ctx.out.progress(
           `Started rotation of ${name} (workflow ${workflowId}, run ${handle.firstExecutionRunId}).`,
+          { rotation: name, workflowId, runId: handle.firstExecutionRunId },
+          'stdout',
         );
       }
       if (!options.wait) {

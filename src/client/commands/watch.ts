@@ -45,7 +45,12 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
       }
       // The run that is (or was last) the key's rotation: its outcome is printed either way.
       const handle = client.workflow.getHandle(workflowId, description.runId);
-      const progress = (line: string) => (options.json ? ctx.out.error(line) : ctx.out.line(line));
+      const progress = (line: string) =>
+        ctx.out.progress(
+          line,
+          { rotation: name, workflowId, runId: description.runId },
+          options.json ? 'stderr' : 'stdout',
+        );
       let alreadyShown;
       if (description.status.name === 'RUNNING') {
         const status = await connection

@@ -1,8 +1,12 @@
 /**
  * Everything the CLI prints goes through here, and through redaction: tables for people, JSON for
- * scripts (`--json`), plain tab-separated lines when stdout is not a terminal.
+ * scripts (`--json`), plain tab-separated lines when stdout is not a terminal. With
+ * KEY_ROTATOR_LOG_FORMAT=json, diagnostics (stderr) and the progress of `rotate --wait` and
+ * `watch` are log records (src/logging/), one JSON object per line; a command's result is as it was.
  */
 import { redact } from '../../errors/redact.js';
+import type { LogFormat } from '../../logging/log-format.js';
+import { jsonLogLine, type LogFields } from '../../logging/log-record.js';
 import { renderTable, type Column } from './table.js';
 
 export interface OutputStream {
@@ -14,6 +18,8 @@ export class Output {
   constructor(
     private readonly stdout: OutputStream,
     private readonly stderr: OutputStream,
+    /** @default "text" */
+    private readonly logFormat: LogFormat = 'text',
   ) {}
 
   /** Whether a person is watching stdout (aligned tables) or a program reads it (plain lines). */
@@ -27,7 +33,16 @@ export class Output {
 
   /** Diagnostics and errors: stderr, so that stdout stays parseable. */
   error(text: string): void {
-    this.stderr.write(`${redact(text)}\n`);
+    this.stderr.write(`${this.#logLine('error', text)}\n`);
+  }
+
+  /** A progress line of a rotation (its ids and step in `fields`), on stdout or, beside `--json`, stderr. */
+  progress(text: string, fields: LogFields, stream: 'stdout' | 'stderr'): void {
+    (stream === 'stdout' ? this.stdout : this.stderr).write(`${this.#logLine('info', text, fields)}\n`);
+  }
+
+  #logLine(level: 'info' | 'error', text: string, fields?: LogFields): string {
+    return this.logFormat === 'json' ? jsonLogLine(level, text, fields) : redact(text);
   }
 
   json(value: unknown): void {

@@ -31,8 +31,8 @@ export interface FollowOptions {
   pollIntervalMs?: number;
   /** Say once that no worker answers after this long. @default 15000 */
   noWorkerHintAfterMs?: number;
-  /** Where progress lines go. */
-  print: (line: string) => void;
+  /** Where progress lines go, with the step each is about when it is about one. */
+  print: (line: string, fields?: { step?: string }) => void;
   /**
    * What the caller has shown already when it attaches to a run under way (`watch`): that many
    * steps are not printed again, and a pause already in force is no news. @default nothing
@@ -105,7 +105,7 @@ class ProgressPrinter {
   readonly #retries = new RetryReporter();
 
   constructor(
-    private readonly print: (line: string) => void,
+    private readonly print: FollowOptions['print'],
     shown: { steps: number; paused: boolean } = { steps: 0, paused: false },
   ) {
     this.#printedSteps = shown.steps;
@@ -117,7 +117,7 @@ class ProgressPrinter {
     // A paused rotation starts no step: steps seen together with a resume began after it.
     if (pauseChanged && !status.paused) this.#pauseLine(status, steps[this.#printedSteps]?.startedAt);
     for (; this.#printedSteps < steps.length; this.#printedSteps++)
-      this.print(stepLine(steps, this.#printedSteps, status));
+      this.print(stepLine(steps, this.#printedSteps, status), { step: steps[this.#printedSteps]!.step });
     // …and steps seen together with a pause began before it (it holds the rotation before its next step).
     if (pauseChanged && status.paused) this.#pauseLine(status, undefined);
   }
@@ -128,7 +128,7 @@ class ProgressPrinter {
     );
     const now = new Date();
     for (const attempt of this.#retries.news(attempts))
-      this.print(`${formatClock(now)}  ${describeFailedAttempt(attempt, step, now)}`);
+      this.print(`${formatClock(now)}  ${describeFailedAttempt(attempt, step, now)}`, { step });
   }
 
   #pauseLine(status: RotationStatus, nextStepStartedAt: string | undefined): void {

@@ -61,7 +61,12 @@ export async function waitForRotation(
   await runUntilSignal(
     async (signal) => {
       outcome = await followRotation(handle, connection, {
-        print: (line) => (options.json ? ctx.out.error(line) : ctx.out.line(line)),
+        print: (line, fields) =>
+          ctx.out.progress(
+            line,
+            { rotation: name, workflowId: handle.workflowId, runId: options.runId, ...fields },
+            options.json ? 'stderr' : 'stdout',
+          ),
         alreadyShown: options.alreadyShown,
         signal,
       });
