@@ -100,6 +100,8 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       const options = {
         idempotencyToken: idempotencyToken(purpose, index),
         rotation: rotation.name,
+        keyExpiresAt: async () =>
+          (await deps.openRouter(rotation).getKey(hashOfKey(value))).expiresAt ?? undefined,
       };
       const { version } =
         purpose === 'store' ? await store.write(value, options) : await store.restore(value, options);

@@ -175,7 +175,7 @@ export const rotationSchema = z
         path: ['destinations'],
         message:
           `rotation "${rotation.name}" has only write-only destinations (GitHub Actions secrets, Vercel sensitive ` +
-          'variables); add one that can be read back (file, vault, aws-secrets-manager, aws-ssm-parameter, gcp-secret-manager, ' +
+          'variables); add one that can be read back (file, vault, aws-secrets-manager, aws-ssm-parameter, gcp-secret-manager, azure-key-vault, ' +
           'infisical, kubernetes-secret, or vercel-env with variableType: encrypted): it tells which key is current and ' +
           'holds the value a rollback writes back',
       });

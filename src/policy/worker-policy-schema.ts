@@ -85,6 +85,8 @@ export const TARGET_LISTS = {
   ssmParameters:
     'a Parameter Store name as the config writes it, e.g. /apps/checkout/* or /apps/checkout/OPENROUTER_API_KEY',
   gcpSecrets: 'project/secret of a Secret Manager secret, e.g. acme-prod/openrouter-api-key or acme-prod/*',
+  azureSecrets:
+    "vault/secret of a Key Vault secret (the vault name, its URL's first label), e.g. acme-prod/openrouter-api-key or acme-prod/*",
 } as const satisfies Record<DestinationTargetList, string>;
 
 export type { DestinationTargetList };
@@ -183,6 +185,15 @@ export const workerPolicySchema = z
         gcpSecretManagerEndpoints: z.array(origin).default([]),
         /** Secrets a `gcp-secret-manager` destination may write: `project/secret`. @default version 1: any; version 2: none */
         gcpSecrets: targetList,
+        /** Origins (`https://<vault>.vault.azure.net`) an `azure-key-vault` destination's `vaultUrl` may name. @default [] */
+        azureVaultUrls: z.array(origin).default([]),
+        /**
+         * Origins an `azure-key-vault` destination's `authorityHost` may name (national clouds,
+         * Azure Stack). Without one, Microsoft's public cloud is used, which is always allowed. @default []
+         */
+        azureAuthorityHosts: z.array(origin).default([]),
+        /** Secrets an `azure-key-vault` destination may write: `vault/secret`. @default version 1: any; version 2: none */
+        azureSecrets: targetList,
       })
       .strict()
       .prefault({}),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { awsSecretsManagerDestinationSchema } from './aws-secrets-manager/schema.js';
 import { awsSsmParameterDestinationSchema } from './aws-ssm-parameter/schema.js';
+import { azureKeyVaultDestinationSchema } from './azure-key-vault/schema.js';
 import { fileDestinationSchema } from './file/schema.js';
 import { gcpSecretManagerDestinationSchema } from './gcp-secret-manager/schema.js';
 import {
@@ -28,6 +29,7 @@ export const destinationSchemas = [
   kubernetesSecretDestinationSchema,
   awsSsmParameterDestinationSchema,
   gcpSecretManagerDestinationSchema,
+  azureKeyVaultDestinationSchema,
 ] as const;
 
 /** One destination: its `type` picks the schema. */

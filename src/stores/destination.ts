@@ -19,7 +19,9 @@ export type DestinationOriginList =
   | 'githubApiUrls'
   | 'vercelApiUrls'
   | 'kubernetesApiServers'
-  | 'gcpSecretManagerEndpoints';
+  | 'gcpSecretManagerEndpoints'
+  | 'azureVaultUrls'
+  | 'azureAuthorityHosts';
 
 /**
  * The worker policy's target lists (under `destinations`): which secrets or workloads inside an
@@ -36,7 +38,8 @@ export type DestinationTargetList =
   | 'infisicalSecrets'
   | 'vercelProjects'
   | 'ssmParameters'
-  | 'gcpSecrets';
+  | 'gcpSecrets'
+  | 'azureSecrets';
 
 /** A URL the destination sends credentials to. */
 export interface OutboundUrl {

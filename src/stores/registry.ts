@@ -7,6 +7,7 @@ import type { DestinationConfig } from './destination-schemas.js';
 import { ConfigError } from '../errors/rotator-errors.js';
 import { awsSecretsManagerDestination } from './aws-secrets-manager/index.js';
 import { awsSsmParameterDestination } from './aws-ssm-parameter/index.js';
+import { azureKeyVaultDestination } from './azure-key-vault/index.js';
 import type { Destination, LabelContext, OwnCredentialFolder } from './destination.js';
 import { fileDestination } from './file/index.js';
 import { gcpSecretManagerDestination } from './gcp-secret-manager/index.js';
@@ -28,6 +29,7 @@ const destinations: { [Type in DestinationType]: Destination<Extract<Destination
   'kubernetes-secret': kubernetesSecretDestination,
   'aws-ssm-parameter': awsSsmParameterDestination,
   'gcp-secret-manager': gcpSecretManagerDestination,
+  'azure-key-vault': azureKeyVaultDestination,
 };
 
 /** The destination kind named `type`, or undefined when no folder implements it. */

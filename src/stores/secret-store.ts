@@ -32,6 +32,12 @@ export interface WriteOptions {
   idempotencyToken: string;
   /** The rotation writing (its `name`): stores that tag or label secrets as managed name it. */
   rotation?: string;
+  /**
+   * The expiry at OpenRouter of the key being written (ISO 8601), or undefined when it has none.
+   * Looked up only when called (one request to OpenRouter): stores that give a version an expiry
+   * (Azure Key Vault) call it, the others never do.
+   */
+  keyExpiresAt?: () => Promise<string | undefined>;
 }
 
 export interface WriteResult {

@@ -141,7 +141,7 @@ describe('loading rotations.yaml', () => {
     const [issue] = issuesOf(GOOD.replace('type: vault', 'type: s3'));
     expect(issue?.path).toBe('rotations[0].destinations[1].type');
     expect(issue?.message).toBe(
-      'unknown type "s3"; expected one of: file, aws-secrets-manager, vault, infisical, github-actions-secret, vercel-env, kubernetes-secret, aws-ssm-parameter, gcp-secret-manager',
+      'unknown type "s3"; expected one of: file, aws-secrets-manager, vault, infisical, github-actions-secret, vercel-env, kubernetes-secret, aws-ssm-parameter, gcp-secret-manager, azure-key-vault',
     );
   });
 

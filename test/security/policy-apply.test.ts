@@ -345,7 +345,7 @@ describe('key-rotator worker and its policy', () => {
       `key-rotator worker policy: ${policy}; version 1: any secret in an allowed store (destinations.kubernetesSecrets, ` +
         'destinations.kubernetesRestartTargets, destinations.vaultSecrets, destinations.awsSecretIds, ' +
         'destinations.githubRepositories, destinations.githubOrganizations, destinations.infisicalSecrets, ' +
-        'destinations.vercelProjects, destinations.ssmParameters, destinations.gcpSecrets not set; version 2 allows only what they list)',
+        'destinations.vercelProjects, destinations.ssmParameters, destinations.gcpSecrets, destinations.azureSecrets not set; version 2 allows only what they list)',
     ]);
     const withDefault = await startUpOf({});
     expect(withDefault.split('\n').filter((line) => line.includes('policy'))).toEqual([

@@ -80,7 +80,7 @@ destinations:
       'worker policy: /etc/key-rotator/policy.yaml; version 1: any secret in an allowed store ' +
         '(destinations.kubernetesSecrets, destinations.kubernetesRestartTargets, destinations.vaultSecrets, ' +
         'destinations.awsSecretIds, destinations.githubRepositories, destinations.githubOrganizations, ' +
-        'destinations.infisicalSecrets, destinations.vercelProjects, destinations.ssmParameters, destinations.gcpSecrets not set; version 2 allows only what they list)',
+        'destinations.infisicalSecrets, destinations.vercelProjects, destinations.ssmParameters, destinations.gcpSecrets, destinations.azureSecrets not set; version 2 allows only what they list)',
     );
   });
 
@@ -216,6 +216,9 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         ssmParameters: ['*'],
         gcpSecretManagerEndpoints: [],
         gcpSecrets: ['*'],
+        azureVaultUrls: [],
+        azureAuthorityHosts: [],
+        azureSecrets: ['*'],
       },
       notifications: { webhookOrigins: ['https://hooks.slack.com'] },
       openTargetLists: [
@@ -229,6 +232,7 @@ describe('the default policy (no --policy, no KEY_ROTATOR_POLICY)', () => {
         'vercelProjects',
         'ssmParameters',
         'gcpSecrets',
+        'azureSecrets',
       ],
       name: 'the default worker policy',
       file: undefined,

@@ -48,6 +48,23 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
     },
     label: 'gcp-secret-manager:projects/acme-prod/secrets/openrouter-api-key',
   },
+  'azure-key-vault': {
+    config: {
+      type: 'azure-key-vault',
+      vaultUrl: 'https://acme-prod.vault.azure.net',
+      secret: 'openrouter-api-key',
+      contentType: 'text/plain',
+      setExpiry: true,
+      credentials: {
+        method: 'client-secret',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: '00000000-0000-4000-8000-000000000001',
+        clientSecret: { env: 'AZURE_ROTATOR_SECRET' },
+      },
+      authorityHost: 'https://login.microsoftonline.us',
+    },
+    label: 'azure-key-vault:acme-prod/openrouter-api-key',
+  },
   vault: {
     config: {
       type: 'vault',

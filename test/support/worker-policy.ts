@@ -31,6 +31,8 @@ export interface PolicyAllowances {
   vercelApiUrls?: string[];
   kubernetesApiServers?: string[];
   gcpSecretManagerEndpoints?: string[];
+  azureVaultUrls?: string[];
+  azureAuthorityHosts?: string[];
   webhookOrigins?: string[];
   kubernetesSecrets?: string[];
   kubernetesRestartTargets?: string[];
@@ -42,6 +44,7 @@ export interface PolicyAllowances {
   vercelProjects?: string[];
   ssmParameters?: string[];
   gcpSecrets?: string[];
+  azureSecrets?: string[];
 }
 
 const TARGET_ALLOWANCES = [
@@ -55,6 +58,7 @@ const TARGET_ALLOWANCES = [
   'vercelProjects',
   'ssmParameters',
   'gcpSecrets',
+  'azureSecrets',
 ] as const satisfies readonly DestinationTargetList[];
 
 /** The policy file content for `allow`. */
@@ -72,6 +76,8 @@ export function policyRules(allow: PolicyAllowances): z.input<typeof workerPolic
       vercelApiUrls: allow.vercelApiUrls ?? [],
       kubernetesApiServers: allow.kubernetesApiServers ?? [],
       gcpSecretManagerEndpoints: allow.gcpSecretManagerEndpoints ?? [],
+      azureVaultUrls: allow.azureVaultUrls ?? [],
+      azureAuthorityHosts: allow.azureAuthorityHosts ?? [],
       ...Object.fromEntries(
         TARGET_ALLOWANCES.filter((list) => allow[list] !== undefined).map((list) => [list, allow[list]]),
       ),
