@@ -59,8 +59,7 @@ const notFound = () => error(404, 'Resource not found');
 
 /** Hashes that are not keys of this account (deleted keys still count as the account's). */
 function foreignHashes(ctx: ApiContext, hashes: readonly string[] | null | undefined): string[] {
-  const known = new Set(ctx.store.all().map((k) => k.hash));
-  return (hashes ?? []).filter((h) => !known.has(h));
+  return (hashes ?? []).filter((h) => !ctx.store.find(h));
 }
 
 function refuseForeign(ctx: ApiContext, hashes: readonly string[] | null | undefined): Reply | undefined {

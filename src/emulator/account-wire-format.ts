@@ -59,7 +59,7 @@ export function guardrailJson(guardrail: EmulatedGuardrail) {
 }
 
 export function keyAssignmentJson(keys: KeyStore, assignment: EmulatedKeyAssignment) {
-  const key = keys.all().find((k) => k.hash === assignment.keyHash);
+  const key = keys.find(assignment.keyHash);
   return {
     id: assignment.id,
     guardrail_id: assignment.guardrailId,

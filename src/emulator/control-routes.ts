@@ -3,6 +3,7 @@
  * faults, hand-made keys and reset. Guarded by the management key as bearer.
  */
 import { z } from 'zod';
+import { type AccountSeed, accountSeedSchema, type SeededAccount } from './account-seed.js';
 import { type FaultConfig, faultConfigSchema } from './faults.js';
 import { type Reply, json, parseJsonBody } from './http-io.js';
 import { errorJson } from './wire-format.js';
@@ -28,6 +29,7 @@ export interface ControlContext {
   snapshot(): unknown;
   setFaults(faults: FaultConfig): void;
   seedKey(params: SeedKeyParams): { key: string; hash: string };
+  seedAccount(seed: AccountSeed): SeededAccount;
   reset(): void;
 }
 
@@ -76,6 +78,11 @@ export async function controlReply(ctx: ControlContext, req: ControlRequest): Pr
       const body = await parseBody(req, seedKeyBodySchema);
       if ('reply' in body) return body.reply;
       return json(201, ctx.seedKey(body.data));
+    }
+    case `POST ${CONTROL_PREFIX}/account/seed`: {
+      const body = await parseBody(req, accountSeedSchema);
+      if ('reply' in body) return body.reply;
+      return json(201, ctx.seedAccount(body.data));
     }
     case `POST ${CONTROL_PREFIX}/reset`:
       ctx.reset();

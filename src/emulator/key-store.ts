@@ -123,6 +123,11 @@ export class KeyStore {
     this.#sequence = Math.max(0, ...records.map((r) => r.sequence));
   }
 
+  /** A key by its hash, deleted ones included (a map lookup: the account may hold 10,000 keys). */
+  find(hash: string): EmulatedKey | undefined {
+    return this.#byHash.get(hash);
+  }
+
   /** A key that has not been deleted. */
   findLive(hash: string): EmulatedKey | undefined {
     const record = this.#byHash.get(hash);

@@ -3,6 +3,7 @@
  * `/api/v1`, fault injection, and a control API under `/_emulator/`. Used by the tests and the
  * offline demo; it never needs the network.
  */
+import { type AccountSeed, seedAccount, type SeededAccount } from './account-seed.js';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { AccountStore } from './account-store.js';
@@ -111,6 +112,8 @@ export interface EmulatorAccount {
   addGuardrail(params: { name: string; workspaceId?: string; allowedModels?: string[] }): { id: string };
   /** Assigns a guardrail to keys directly (replacing their previous one). */
   assignGuardrail(guardrailId: string, keyHashes: string[]): void;
+  /** Takes a guardrail off keys (as a user would, or another rotation). */
+  unassignGuardrail(guardrailId: string, keyHashes: string[]): void;
   /** A BYOK provider credential; `workspaceId: null` makes it global. */
   addByokKey(params: {
     provider: string;
@@ -137,6 +140,8 @@ export interface RunningEmulator {
   seedKey(params: SeedKeyOptions): { key: string; hash: string };
   /** Workspaces, guardrails, BYOK credentials and observability destinations "by hand". */
   account: EmulatorAccount;
+  /** A large account at once: N keys, guardrails on a share of them, BYOK and observability lists. */
+  seedAccount(seed: AccountSeed): SeededAccount;
   snapshot(): EmulatorStateSnapshot;
   /** Forgets every key, account setting, fault and logged request; the management key stays. */
   reset(): void;
@@ -194,6 +199,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     snapshot,
     setFaults: (f) => faults.set(f),
     seedKey,
+    seedAccount: (seed) => seedAccount(store, account, seed),
     reset: () => {
       store.clear();
       account.clear();
@@ -207,7 +213,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const who =
       bearer === undefined ? 'no key' : bearer === managementKey ? 'management key' : labelOfKey(bearer);
     const named = /\/keys\/([0-9a-f]{64})(?:$|[/?])/.exec(entry.path)?.[1];
-    const namedKey = named ? store.all().find((k) => k.hash === named) : undefined;
+    const namedKey = named ? store.find(named) : undefined;
     const path = named ? entry.path.replace(named, `${named.slice(0, 12)}…`) : entry.path;
     const status = entry.status === 0 ? 'dropped' : String(entry.status);
     return `${entry.method} ${path} ${status} by ${who}${namedKey ? ` (key ${namedKey.label})` : ''}`;
@@ -303,9 +309,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       addWorkspace: (params) => ({ id: account.addWorkspace(params).id }),
       addGuardrail: (params) => ({ id: account.addGuardrail(params).id }),
       assignGuardrail: (guardrailId, keyHashes) => void account.assign(guardrailId, keyHashes),
+      unassignGuardrail: (guardrailId, keyHashes) => void account.unassign(guardrailId, keyHashes),
       addByokKey: (params) => ({ id: account.addByokKey(params).id }),
       addObservabilityDestination: (params) => ({ id: account.addObservabilityDestination(params).id }),
     },
+    seedAccount: controlContext.seedAccount,
     snapshot,
     reset: controlContext.reset,
     stop: () => {

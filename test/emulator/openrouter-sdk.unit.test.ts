@@ -9,7 +9,7 @@ import {
   NotFoundResponseError,
   UnauthorizedResponseError,
 } from '@openrouter/sdk/models/errors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 
@@ -166,6 +166,34 @@ describe('the emulator validated by @openrouter/sdk', () => {
     await expect(sdk.guardrails.get({ id: '00000000-0000-4000-8000-0000000000ff' })).rejects.toBeInstanceOf(
       NotFoundResponseError,
     );
+  });
+
+  it('a seeded account of 10,000 keys pages as OpenRouter does (at most 100, total_count), SDK-validated', async () => {
+    emulator.reset();
+    onTestFinished(() => emulator.reset());
+    const { keys, guardrailIds } = emulator.seedAccount({ keys: 10_000, guardrails: 4, guardrailShare: 0.9 });
+
+    const page = await sdk.guardrails.listKeyAssignments({ offset: 8950, limit: 100 });
+    expect(page.result.totalCount).toBe(9000);
+    expect(page.result.data).toHaveLength(50);
+    const perGuardrail = await sdk.guardrails.listGuardrailKeyAssignments({
+      id: guardrailIds[0]!,
+      limit: 100,
+    });
+    expect(perGuardrail.result.totalCount).toBe(2250);
+    expect(perGuardrail.result.data).toHaveLength(100);
+    await expect(sdk.guardrails.listKeyAssignments({ limit: 101 })).rejects.toMatchObject({
+      statusCode: 400,
+    });
+    const keyPage = await sdk.apiKeys.list({ offset: 9950 });
+    expect(keyPage.data).toHaveLength(50);
+    const byok = await sdk.byok.list({});
+    expect(byok.result.data).toHaveLength(3);
+    expect(byok.result.data[0]!.allowedApiKeyHashes).toHaveLength(5);
+    const traces = await sdk.observability.list({});
+    expect(traces.result.data).toHaveLength(2);
+    expect(new Set(byok.result.data.flatMap((b) => b.allowedApiKeyHashes ?? [])).size).toBeGreaterThan(5);
+    expect(keys).toHaveLength(10_000);
   });
 
   it('BYOK credentials with a key allow-list: list, get and update pass the SDK validation', async () => {
