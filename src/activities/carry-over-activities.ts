@@ -9,6 +9,7 @@ import type { RotationConfig } from '../config/schema.js';
 import { VerificationError } from '../errors/rotator-errors.js';
 import type { OpenRouterClient } from '../openrouter/client.js';
 import { OpenRouterNotFoundError } from '../openrouter/errors.js';
+import { AttachmentIndexes } from '../openrouter/attachment-index.js';
 import { readAttachments, type ReadAttachmentsInput } from './carry-over-reads.js';
 import type { AllowListChange } from './activity-types.js';
 import type { AllowListRef, CarryOverPlan } from '../workflow-contract/carry-over-plan.js';
@@ -54,6 +55,8 @@ async function setHashesOn(
 
 export function createCarryOverActivities(deps: ActivityDependencies) {
   const call = () => ({ signal: cancellationSignal() });
+  // One per worker process and account, shared by every rotation this worker runs.
+  const indexes = new AttachmentIndexes();
 
   return {
     /**
@@ -62,18 +65,24 @@ export function createCarryOverActivities(deps: ActivityDependencies) {
      * Only reads; a management key that may not read what is needed fails here, before create.
      */
     async readAttachments(rotation: RotationConfig, input: ReadAttachmentsInput): Promise<CarryOverPlan> {
-      return readAttachments(deps.openRouter(rotation), rotation, input, call());
+      const client = deps.openRouter(rotation);
+      return readAttachments(client, indexes.of(client.account), rotation, input, cancellationSignal());
     },
 
-    /** Assigns the guardrail to the key (idempotent: a key holds one guardrail), then checks it took. */
+    /**
+     * Assigns the guardrail to the key (idempotent: a key holds one guardrail), then checks it
+     * took: an `assigned_count` of 1 for the one key sent is OpenRouter's own word that it did; 0
+     * (it was already assigned, e.g. by an attempt whose reply was lost) is checked at the two ends
+     * of the guardrail's assignments (one or two pages, whatever the guardrail's size).
+     */
     async assignGuardrail(
       rotation: RotationConfig,
       input: GuardrailAssignmentInput,
     ): Promise<{ assigned: boolean }> {
       const client = deps.openRouter(rotation);
       const { assignedCount } = await client.assignGuardrail(input.guardrailId, [input.keyHash], call());
-      const assignments = await client.listKeyAssignments({ guardrailId: input.guardrailId, ...call() });
-      if (!assignments.some((a) => a.keyHash === input.keyHash)) {
+      if (assignedCount === 1) return { assigned: true };
+      if (!(await client.isAssignedRecently(input.guardrailId, input.keyHash, call()))) {
         throw new VerificationError(
           `guardrail ${input.guardrailId} does not list the new key after assigning it; retrying`,
           { retryable: true },

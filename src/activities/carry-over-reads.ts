@@ -10,8 +10,16 @@ import {
   guardrailSettingOf,
   type RotationConfig,
 } from '../config/schema.js';
-import { ConfigError } from '../errors/rotator-errors.js';
-import type { OpenRouterClient } from '../openrouter/client.js';
+import { ConfigError, VerificationError } from '../errors/rotator-errors.js';
+import type { AttachmentIndex, ReadMark } from '../openrouter/attachment-index.js';
+import type {
+  ByokKey,
+  Guardrail,
+  KeyAssignment,
+  ObservabilityDestination,
+  OpenRouterClient,
+  Workspace,
+} from '../openrouter/client.js';
 import {
   type OpenRouterError,
   OpenRouterAuthError,
@@ -126,8 +134,70 @@ function observabilityName(entry: { type: string; name: string | null; id: strin
   return `${entry.type} observability destination ${entry.name ? `"${entry.name}"` : entry.id}`;
 }
 
-interface Call {
-  signal: AbortSignal;
+/**
+ * The carry-over reads of one preflight, through the worker's {@link AttachmentIndex}: each is
+ * answered by a listing begun after this preflight asked (the staleness rule), shared with every
+ * other rotation asking at the same time. The listing runs without this rotation's cancellation
+ * (it serves others too); this rotation stops waiting for it when cancelled.
+ */
+class SharedReads {
+  readonly #since: ReadMark;
+
+  constructor(
+    readonly client: OpenRouterClient,
+    readonly index: AttachmentIndex,
+    readonly signal: AbortSignal,
+  ) {
+    this.#since = index.mark();
+  }
+
+  #read<T>(kind: string, load: () => Promise<T>): Promise<T> {
+    return this.index.read(kind, this.#since, load, this.signal);
+  }
+
+  /** Every key assignment of the account, by key hash, and whether the listing joined up. */
+  assignments(): Promise<{ byKey: Map<string, KeyAssignment>; settled: boolean }> {
+    return this.#read('guardrail-assignments', async () => {
+      const { items, settled } = await this.client.listKeyAssignmentsSettled();
+      return { byKey: new Map(items.map((a) => [a.keyHash, a])), settled };
+    });
+  }
+
+  guardrail(id: string): Promise<Guardrail> {
+    return this.#read(`guardrail:${id}`, () => this.client.getGuardrail(id));
+  }
+
+  byok(workspaceId: string | undefined): Promise<ByokKey[]> {
+    return this.#read(`byok:${workspaceId ?? ''}`, () => this.client.listByokKeys({ workspaceId }));
+  }
+
+  observability(workspaceId: string | undefined): Promise<ObservabilityDestination[]> {
+    return this.#read(`observability:${workspaceId ?? ''}`, () =>
+      this.client.listObservabilityDestinations({ workspaceId }),
+    );
+  }
+
+  workspace(id: string): Promise<Workspace> {
+    return this.#read(`workspace:${id}`, () => this.client.getWorkspace(id));
+  }
+
+  /**
+   * Learns the default workspace's id from a listing made without `workspace_id` (its entries
+   * name the workspace they belong to; global BYOK credentials name none).
+   */
+  learnDefaultWorkspace(entries: readonly { workspaceId: string | null }[]): void {
+    this.index.defaultWorkspaceId ??= entries.find((e) => e.workspaceId !== null)?.workspaceId ?? undefined;
+  }
+}
+
+/**
+ * The workspaces whose allow-lists may name a key of `workspaceId`: the default one (listed
+ * without `workspace_id`) and the key's own, unless it is the default one (known once a listing
+ * showed its id).
+ */
+function otherWorkspace(reads: SharedReads, workspaceId: string | null): string | undefined {
+  if (workspaceId === null || workspaceId === reads.index.defaultWorkspaceId) return undefined;
+  return workspaceId;
 }
 
 /**
@@ -135,42 +205,44 @@ interface Call {
  * key's workspace and of the default one (global BYOK credentials show in both), each once.
  */
 async function allowListsNaming(
-  client: OpenRouterClient,
+  reads: SharedReads,
   reader: CarryOverReader,
   keyHash: string,
   workspaceId: string | null,
-  opts: Call,
 ): Promise<{ lists: AllowListRef[]; notes: string[] }> {
-  const workspaces = [...new Set([workspaceId ?? undefined, undefined])];
   const lists = new Map<string, AllowListRef>();
   const notes: string[] = [];
+
   // A feature the account lacks is not asked for again in the next workspace.
-  let byokMissing = false;
-  let observabilityMissing = false;
-  for (const workspace of workspaces) {
-    const byok = byokMissing
-      ? []
-      : await reader.read(BYOK, () => client.listByokKeys({ workspaceId: workspace, ...opts }));
-    if (byok === undefined) byokMissing = true;
-    for (const entry of (byok ?? []).filter((b) => b.allowedApiKeyHashes?.includes(keyHash))) {
-      lists.set(`byok:${entry.id}`, { kind: 'byok', id: entry.id, name: byokName(entry) });
+  const byokDefault = await reader.read(BYOK, () => reads.byok(undefined));
+  if (byokDefault) reads.learnDefaultWorkspace(byokDefault);
+  const byokOther = otherWorkspace(reads, workspaceId);
+  const byok = [
+    ...(byokDefault ?? []),
+    ...((byokDefault && byokOther ? await reader.read(BYOK, () => reads.byok(byokOther)) : []) ?? []),
+  ];
+  for (const entry of byok.filter((b) => b.allowedApiKeyHashes?.includes(keyHash))) {
+    lists.set(`byok:${entry.id}`, { kind: 'byok', id: entry.id, name: byokName(entry) });
+  }
+
+  const destinationsDefault = await reader.read(OBSERVABILITY, () => reads.observability(undefined));
+  if (destinationsDefault) reads.learnDefaultWorkspace(destinationsDefault);
+  const destinationsOther = otherWorkspace(reads, workspaceId);
+  const destinations = [
+    ...(destinationsDefault ?? []),
+    ...((destinationsDefault && destinationsOther
+      ? await reader.read(OBSERVABILITY, () => reads.observability(destinationsOther))
+      : []) ?? []),
+  ];
+  for (const entry of destinations) {
+    const name = observabilityName(entry);
+    if (entry.apiKeyHashes?.includes(keyHash)) {
+      lists.set(`observability:${entry.id}`, { kind: 'observability', id: entry.id, name });
     }
-    const destinations = observabilityMissing
-      ? []
-      : await reader.read(OBSERVABILITY, () =>
-          client.listObservabilityDestinations({ workspaceId: workspace, ...opts }),
-        );
-    if (destinations === undefined) observabilityMissing = true;
-    for (const entry of destinations ?? []) {
-      const name = observabilityName(entry);
-      if (entry.apiKeyHashes?.includes(keyHash)) {
-        lists.set(`observability:${entry.id}`, { kind: 'observability', id: entry.id, name });
-      }
-      if (entry.filtersOnKeyName) {
-        notes.push(
-          `${name} has filter rules on the key name (api_key_name); the new key has another name: check those rules`,
-        );
-      }
+    if (entry.filtersOnKeyName) {
+      notes.push(
+        `${name} has filter rules on the key name (api_key_name); the new key has another name: check those rules`,
+      );
     }
   }
   return { lists: [...lists.values()], notes: [...new Set(notes)] };
@@ -178,13 +250,12 @@ async function allowListsNaming(
 
 /** Settings of the workspace that cannot follow a key: I/O logging names keys by a numeric id the API never shows. */
 async function workspaceNotes(
-  client: OpenRouterClient,
+  reads: SharedReads,
   reader: CarryOverReader,
   workspaceId: string | null,
-  opts: Call,
 ): Promise<string[]> {
   if (workspaceId === null) return [];
-  const workspace = await reader.read(WORKSPACE, () => client.getWorkspace(workspaceId, opts));
+  const workspace = await reader.read(WORKSPACE, () => reads.workspace(workspaceId));
   if (!workspace || workspace.ioLoggingApiKeyIds === null) return [];
   return [
     `workspace "${workspace.name}" logs I/O only for keys ${workspace.ioLoggingApiKeyIds.join(', ')} (by numeric id, ` +
@@ -194,16 +265,15 @@ async function workspaceNotes(
 
 /** The guardrail the new key gets: the configured one, or the old key's under `inherit`. */
 async function guardrailFor(
-  client: OpenRouterClient,
+  reads: SharedReads,
   reader: CarryOverReader,
   setting: string,
   old: NonNullable<ReadAttachmentsInput['oldKey']> | undefined,
-  opts: Call,
 ): Promise<CarryOverPlan['guardrail']> {
   if (setting === 'none') return null;
   if (setting !== 'inherit') {
     try {
-      const found = await client.getGuardrail(setting, opts);
+      const found = await reads.guardrail(setting);
       return { id: found.id, name: found.name, source: 'configured' };
     } catch (err) {
       // The config named this guardrail: a 404 means there is no such guardrail, in every mode.
@@ -217,10 +287,21 @@ async function guardrailFor(
     }
   }
   if (!old) return null;
-  const assignments = await reader.read(GUARDRAILS, () => client.listKeyAssignments(opts));
-  const assigned = assignments?.find((a) => a.keyHash === old.hash);
-  if (!assigned) return null;
-  const found = await client.getGuardrail(assigned.guardrailId, opts);
+  const assignments = await reader.read(GUARDRAILS, () => reads.assignments());
+  if (!assignments) return null;
+  const assigned = assignments.byKey.get(old.hash);
+  if (!assigned) {
+    // A key not in a listing whose pages did not join up may have been skipped: never conclude
+    // "no guardrail" from it. The retry asks again, and gets a listing begun after it asked.
+    if (!assignments.settled) {
+      throw new VerificationError(
+        "the account's guardrail assignments changed while they were listed, so whether the old key has a guardrail is not known; retrying",
+        { retryable: true },
+      );
+    }
+    return null;
+  }
+  const found = await reads.guardrail(assigned.guardrailId);
   return { id: found.id, name: found.name, source: 'inherited' };
 }
 
@@ -231,9 +312,10 @@ async function guardrailFor(
  */
 export async function readAttachments(
   client: OpenRouterClient,
+  index: AttachmentIndex,
   rotation: RotationConfig,
   input: ReadAttachmentsInput,
-  opts: Call,
+  signal: AbortSignal,
 ): Promise<CarryOverPlan> {
   const mode = carryOverModeOf(rotation);
   const configuredWorkspace = rotation.openrouter.workspaceId;
@@ -255,11 +337,12 @@ export async function readAttachments(
   if (mode === 'off') return { ...plan, guardrail: null, allowLists: [], notCarried };
 
   const reader = new CarryOverReader(mode);
-  const guardrail = await guardrailFor(client, reader, guardrailSettingOf(rotation), old, opts);
+  const reads = new SharedReads(client, index, signal);
+  const guardrail = await guardrailFor(reads, reader, guardrailSettingOf(rotation), old);
   const { lists, notes } = old
-    ? await allowListsNaming(client, reader, old.hash, old.workspaceId, opts)
+    ? await allowListsNaming(reads, reader, old.hash, old.workspaceId)
     : { lists: [], notes: [] };
-  const workspace = await workspaceNotes(client, reader, workspaceId, opts);
+  const workspace = await workspaceNotes(reads, reader, workspaceId);
   notCarried.push(...reader.missing, ...notes, ...workspace);
   return { ...plan, guardrail, allowLists: lists, notCarried };
 }

@@ -4,6 +4,7 @@
  * (transport.ts: bearer, timeout, rate limit, no redirects, typed failures, no retries).
  */
 import { type AnalyticsApi, analyticsApi } from './analytics-api.js';
+import { accountOf } from './attachment-index.js';
 import { type ByokApi, byokApi } from './byok-api.js';
 import { type GuardrailsApi, guardrailsApi } from './guardrails-api.js';
 import { type KeysApi, keysApi } from './keys-api.js';
@@ -25,7 +26,10 @@ export type { CreateKeyRequest, LimitReset } from './requests.js';
 export type { CallOptions, OpenRouterClientOptions } from './transport.js';
 
 /** Every call of the management API a rotation uses, for one base URL and management key. */
-export type OpenRouterClient = KeysApi &
+export type OpenRouterClient = {
+  /** Which account it speaks for: base URL and a digest of the management key (never the key). */
+  readonly account: string;
+} & KeysApi &
   WorkspacesApi &
   GuardrailsApi &
   ByokApi &
@@ -35,6 +39,7 @@ export type OpenRouterClient = KeysApi &
 export function createOpenRouterClient(options: OpenRouterClientOptions): OpenRouterClient {
   const transport = new OpenRouterTransport(options);
   return {
+    account: accountOf(transport.baseUrl, options.managementKey),
     ...keysApi(transport),
     ...workspacesApi(transport),
     ...guardrailsApi(transport),

@@ -193,3 +193,71 @@ describe('request counts from the analytics API', () => {
     expect((err as Error).message).toMatch(/request_count/);
   });
 });
+
+describe('guardrail assignments in a large account', () => {
+  /** A client that counts its calls and runs `between` after the first answer. */
+  function countingClient(between?: () => void) {
+    const calls: string[] = [];
+    const counted = createOpenRouterClient({
+      baseUrl: emulator.apiBaseUrl,
+      managementKey: emulator.managementKey,
+      fetch: async (input, init) => {
+        const res = await fetch(input, init);
+        calls.push(String(input).replace(emulator.apiBaseUrl, ''));
+        if (calls.length === 1) between?.();
+        return res;
+      },
+    });
+    return { counted, calls };
+  }
+
+  it('lists every assignment with overlapping pages, each once, and calls it settled', async () => {
+    const { keys, guardrailIds } = emulator.seedAccount({ keys: 250, guardrails: 3, guardrailShare: 1 });
+    const { counted, calls } = countingClient();
+
+    const listing = await counted.listKeyAssignmentsSettled();
+
+    expect(listing.settled).toBe(true);
+    expect(listing.items.map((a) => a.keyHash).sort()).toEqual(keys.map((k) => k.hash).sort());
+    expect(new Set(listing.items.map((a) => a.guardrailId))).toEqual(new Set(guardrailIds));
+    expect(calls).toEqual([
+      '/guardrails/assignments/keys?offset=0&limit=100',
+      '/guardrails/assignments/keys?offset=90&limit=100',
+      '/guardrails/assignments/keys?offset=180&limit=100',
+    ]);
+  });
+
+  it('says it is not settled when assignments were removed between two pages (one may be skipped)', async () => {
+    const { keys, guardrailIds } = emulator.seedAccount({ keys: 250, guardrails: 1, guardrailShare: 1 });
+    const { counted } = countingClient(() => {
+      // 20 keys of the first page lose their guardrail: every later item moves 20 places up.
+      emulator.account.unassignGuardrail(
+        guardrailIds[0]!,
+        keys.slice(0, 20).map((k) => k.hash),
+      );
+    });
+
+    const listing = await counted.listKeyAssignmentsSettled();
+
+    expect(listing.settled).toBe(false);
+  });
+
+  it('checks one key’s assignment at the two ends of a guardrail’s keys: two pages for 10,000 keys', async () => {
+    const { keys, guardrailIds } = emulator.seedAccount({
+      keys: 10_000,
+      guardrails: 1,
+      guardrailShare: 0.99,
+    });
+    const [id] = guardrailIds;
+    const newest = keys.at(-1)!.hash;
+    await client.assignGuardrail(id!, [newest]);
+    const { counted, calls } = countingClient();
+
+    expect(await counted.isAssignedRecently(id!, newest)).toBe(true);
+    expect(calls).toEqual([
+      `/guardrails/${id}/assignments/keys?offset=0&limit=100`,
+      `/guardrails/${id}/assignments/keys?offset=9801&limit=100`,
+    ]);
+    expect(await counted.isAssignedRecently(id!, keys[5000]!.hash)).toBe(false);
+  });
+});

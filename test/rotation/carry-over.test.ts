@@ -184,6 +184,7 @@ describe('carry-over of what is attached to a key', () => {
       ['missing.env'],
     );
     const worker = await h.worker();
+    const since = Date.now();
 
     const [result, error] = await worker.runUntil(async () => [
       await (await h.startRotation(rotation)).result(),
@@ -193,10 +194,39 @@ describe('carry-over of what is attached to a key', () => {
     expect(result).toMatchObject({ outcome: 'succeeded' });
     const newHash = hashOfKey((await h.readKeyFrom('configured.env'))!);
     expect(attachments().guardrails[newHash]).toBe(id);
+    // A configured guardrail is read by its id: no listing of assignments, before or after the write.
+    const reads = h.emulator.snapshot().requests.filter((r) => r.receivedAt >= since && r.method === 'GET');
+    expect(reads.filter((r) => r.path.includes('/assignments/keys'))).toEqual([]);
     expect(String((error as WorkflowFailedError).cause?.message)).toMatch(
       /preflight failed, nothing was changed.*no guardrail no-such-guardrail/,
     );
     expect(h.liveKeys().filter((k) => k.name.includes('key-rotator missing-guardrail '))).toEqual([]);
+  });
+
+  it('a guardrail assigned to the old key one second before the run starts is carried, though the worker listed assignments just before', async () => {
+    const { account } = h.emulator;
+    const guardrail = account.addGuardrail({ name: 'assigned late' });
+    const createdAt = new Date(Date.now() - 30 * 86_400_000);
+    for (const file of ['early-run.env', 'late-run.env']) {
+      const { key } = h.emulator.seedKey({ name: `by hand ${file}`, createdAt });
+      await writeFile(join(h.dir, file), `OPENROUTER_API_KEY=${key}\n`, { mode: 0o600 });
+    }
+    const lateOld = hashOfKey((await h.readKeyFrom('late-run.env'))!);
+    const worker = await h.worker();
+
+    const result = await worker.runUntil(async () => {
+      // This worker's index lists the account's assignments for a first rotation: the late key has none yet.
+      const early = await (await h.startRotation(h.rotation('early-run', {}, ['early-run.env']))).result();
+      expect(early.outcome).toBe('succeeded');
+      account.assignGuardrail(guardrail.id, [lateOld]);
+      await new Promise((r) => setTimeout(r, 1000));
+      return (await h.startRotation(h.rotation('late-run', {}, ['late-run.env']))).result();
+    });
+
+    expect(result.outcome).toBe('succeeded');
+    const newHash = hashOfKey((await h.readKeyFrom('late-run.env'))!);
+    expect(newHash).not.toBe(lateOld);
+    expect(attachments().guardrails[newHash]).toBe(guardrail.id);
   });
 
   it('a management key without guardrail or BYOK permission fails preflight, before anything is created', async () => {
