@@ -61,6 +61,46 @@ export interface WrittenVersion {
   version: string;
 }
 
+/** Which run an activity acts for. */
+export interface RunBinding {
+  /** The run's token (src/workflows/run-token.ts); absent in runs started before it. */
+  runToken?: string;
+}
+
+/** What a restore is to replace: this run's new key. Only a destination holding it gets the old key back. */
+export interface RestoreBinding extends RunBinding {
+  replacing: { hash: string; createdAt: string };
+}
+
+/**
+ * What a restore found at a destination, and so what it did (a compare-and-set on this run's new key):
+ * - `restored`: it held this run's new key (or, write-only, was written during this run): it holds the old key now;
+ * - `held-old-key`: it already held the old key (the write never happened, or a retry): untouched;
+ * - `held-other-key`: another OpenRouter key (someone else, or a later run, wrote it): untouched;
+ * - `held-non-key`: a value that is not an OpenRouter key: untouched;
+ * - `held-nothing`: no key at all: untouched;
+ * - `not-written-by-run`: a write-only destination last written before this run's new key was made: untouched;
+ * - `old-key-dead`: it holds this run's new key, but the old key no longer answers OpenRouter, so
+ *   writing it back would break the destination: it keeps the new key.
+ */
+export type RestoreOutcome =
+  | 'restored'
+  | 'held-old-key'
+  | 'held-other-key'
+  | 'held-non-key'
+  | 'held-nothing'
+  | 'not-written-by-run'
+  | 'old-key-dead';
+
+export interface RestoredDestination {
+  destination: string;
+  outcome: RestoreOutcome;
+  /** The version written (`restored`) or found. */
+  version?: string;
+  /** `held-other-key`: the label of the key it holds (an OpenRouter key's label, never part of a non-key). */
+  found?: string;
+}
+
 export interface KeyUsage {
   hash: string;
   /** USD usage; null when the key is gone. */

@@ -3,15 +3,23 @@
  * functions: the workflow sees hashes, labels and versions, and keys only as sealed blobs.
  */
 import { createHash } from 'node:crypto';
-import { activityInfo, log } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, log } from '@temporalio/activity';
 import type { SealedSecret, SealPurpose } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import { DestinationError, NotAnOpenRouterKeyError, VerificationError } from '../errors/rotator-errors.js';
+import { OpenRouterAuthError } from '../openrouter/errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
 import { describeFoundValue, isOpenRouterApiKey, NOT_AN_OPENROUTER_KEY } from '../openrouter/key-shape.js';
 import { labelOfKey } from '../errors/redact.js';
-import type { SecretStore, WriteOnlyState } from '../stores/secret-store.js';
-import type { DestinationReading, DestinationsSnapshot, WrittenVersion } from './activity-types.js';
+import type { SecretStore, WriteOnlyState, WriteOptions } from '../stores/secret-store.js';
+import type {
+  DestinationReading,
+  DestinationsSnapshot,
+  RestoreBinding,
+  RestoredDestination,
+  RunBinding,
+  WrittenVersion,
+} from './activity-types.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
 
@@ -45,7 +53,7 @@ export function createDestinationActivities(deps: ActivityDependencies) {
      * hash or label of it is made (they would show part of another secret), nothing is sealed.
      * @throws NotAnOpenRouterKeyError naming the destination, never the value.
      */
-    async readDestinations(rotation: RotationConfig): Promise<DestinationsSnapshot> {
+    async readDestinations(rotation: RotationConfig, run: RunBinding = {}): Promise<DestinationsSnapshot> {
       const readings: DestinationReading[] = [];
       const values = new Set<string>();
       for (const store of deps.stores(rotation)) {
@@ -84,18 +92,26 @@ export function createDestinationActivities(deps: ActivityDependencies) {
       }
       const [only] = values;
       return values.size === 1 && only !== undefined
-        ? { readings, sealedCurrent: sealingFor(deps.sealer, rotation).seal('old-key', only) }
+        ? { readings, sealedCurrent: sealingFor(deps.sealer, rotation, run.runToken).seal('old-key', only) }
         : { readings };
     },
 
-    /** Writes a sealed key to the destination at `index` (new key on store, old key on restore). */
+    /**
+     * Writes a sealed key to the destination at `index` (new key on store, old key on restore).
+     * A restore that names the key it replaces (`run.replacing`, this run's new key) is a
+     * compare-and-set: see {@link restoreOverOwnNewKey}.
+     */
     async writeDestination(
       rotation: RotationConfig,
       index: number,
       sealedValue: SealedSecret,
       purpose: WritePurpose,
-    ): Promise<WrittenVersion> {
-      const value = sealingFor(deps.sealer, rotation).unseal(SEALED_KEY_FOR[purpose], sealedValue);
+      run: RunBinding | RestoreBinding = {},
+    ): Promise<WrittenVersion | RestoredDestination> {
+      const value = sealingFor(deps.sealer, rotation, run.runToken).unseal(
+        SEALED_KEY_FOR[purpose],
+        sealedValue,
+      );
       const store = storeAt(deps.stores(rotation), index);
       const options = {
         idempotencyToken: idempotencyToken(purpose, index),
@@ -103,6 +119,16 @@ export function createDestinationActivities(deps: ActivityDependencies) {
         keyExpiresAt: async () =>
           (await deps.openRouter(rotation).getKey(hashOfKey(value))).expiresAt ?? undefined,
       };
+      if (purpose === 'restore' && 'replacing' in run) {
+        const restored = await restoreOverOwnNewKey(deps, rotation, store, value, run.replacing, options);
+        log.info(`restore of ${store.description}: ${restored.outcome}`, {
+          rotation: rotation.name,
+          step: 'rollback',
+          destination: store.description,
+          ...(restored.version ? { version: restored.version } : {}),
+        });
+        return restored;
+      }
       const { version } =
         purpose === 'store' ? await store.write(value, options) : await store.restore(value, options);
       log.info(
@@ -160,6 +186,48 @@ export function createDestinationActivities(deps: ActivityDependencies) {
  * read up to this much before the new key's `created_at`.
  */
 export const WRITE_ONLY_CLOCK_SLACK_MS = 5 * 60_000;
+
+/**
+ * A rollback's restore as a compare-and-set: the old key goes back only where the destination
+ * still holds this run's new key (a write-only destination: was written during this run), and only
+ * while the old key still answers OpenRouter (`GET /key` with it, as verify does); a dead key is
+ * never written back. Anything else is left as it is and named in the outcome, a value that is not
+ * an OpenRouter key by no part of it. (A write landing between the read and the restore is not
+ * caught here; the stores' own version checks catch what they can.)
+ */
+async function restoreOverOwnNewKey(
+  deps: ActivityDependencies,
+  rotation: RotationConfig,
+  store: SecretStore,
+  oldKey: string,
+  replacing: RestoreBinding['replacing'],
+  options: WriteOptions,
+): Promise<RestoredDestination> {
+  const destination = store.description;
+  if (store.readWriteOnlyState) {
+    const state = await store.readWriteOnlyState();
+    if (!state) return { destination, outcome: 'held-nothing' };
+    if (writeOnlyProblem(state, replacing.createdAt))
+      return { destination, outcome: 'not-written-by-run', version: state.version };
+  } else {
+    const current = await store.read();
+    if (!current) return { destination, outcome: 'held-nothing' };
+    const { value, version } = current;
+    if (!isOpenRouterApiKey(value)) return { destination, outcome: 'held-non-key', version };
+    const hash = hashOfKey(value);
+    if (hash === hashOfKey(oldKey)) return { destination, outcome: 'held-old-key', version };
+    if (hash !== replacing.hash)
+      return { destination, outcome: 'held-other-key', version, found: labelOfKey(value) };
+  }
+  try {
+    await deps.openRouter(rotation).currentKey({ key: oldKey, signal: cancellationSignal() });
+  } catch (err) {
+    if (err instanceof OpenRouterAuthError) return { destination, outcome: 'old-key-dead' };
+    throw err;
+  }
+  const { version } = await store.restore(oldKey, options);
+  return { destination, outcome: 'restored', version };
+}
 
 /** Why a write-only destination does not show our write, or undefined when it does. */
 function writeOnlyProblem(state: WriteOnlyState | null, newKeyCreatedAt: string): string | undefined {

@@ -33,8 +33,22 @@ const keyHash = z.string().regex(/^[0-9a-f]{64}$/, 'expected a key hash (64 lowe
 /** A key as the sealer hands it between activities; what is inside is the sealer's to judge. */
 const sealedSecret = z.custom<SealedSecret>(
   (value) => typeof value === 'string' && value.length <= 16_384 && /^sealed:v\d+:\S+$/.test(value),
-  'expected a sealed key (sealed:v3:...)',
+  'expected a sealed key (sealed:v4:...)',
 );
+
+/** A run's token (src/workflows/run-token.ts): a uuid4 of the workflow's randomness. */
+const runToken = z.uuid('expected a run token (a UUID)');
+
+/** Which run an activity acts for (absent in runs started before the run token). */
+const runBinding = z.object({ runToken: runToken.optional() }).strict();
+
+/** A restore's binding: the key it may replace (this run's new key). */
+const restoreBinding = z
+  .object({
+    runToken: runToken.optional(),
+    replacing: z.object({ hash: keyHash, createdAt: z.iso.datetime({ offset: true }) }).strict(),
+  })
+  .strict();
 
 /** An OpenRouter id of a workspace, guardrail, BYOK credential or observability destination. */
 const attachmentId = z
@@ -71,6 +85,7 @@ export const openRouterActivityInputs = {
           workspaceId: attachmentId.optional(),
           creatorUserId: z.string().min(1).max(200).optional(),
           externalUser: z.string().min(1).max(500).optional(),
+          runToken: runToken.optional(),
         })
         .strict(),
     ]),
@@ -87,6 +102,7 @@ export const openRouterActivityInputs = {
             }),
           workspaceId: attachmentId.optional(),
           keepHash: keyHash.optional(),
+          runToken: runToken.optional(),
         })
         .strict(),
     ]),
@@ -96,6 +112,7 @@ export const openRouterActivityInputs = {
         .object({
           sealedKey: sealedSecret,
           windowMs: z.number().int().nonnegative(),
+          runToken: runToken.optional(),
         })
         .strict(),
     ]),
@@ -104,7 +121,11 @@ export const openRouterActivityInputs = {
       z.array(keyHash).min(1).max(10),
       z.object({ requestsSince: z.iso.datetime().optional() }).strict().optional(),
     ]),
-  deleteKey: () => z.tuple([keyHash]),
+  deleteKey: () =>
+    z.tuple([
+      keyHash,
+      z.object({ runToken: runToken.optional(), sealedOldKey: sealedSecret.optional() }).strict().optional(),
+    ]),
   listRotatorKeys: () =>
     z.tuple([
       z
@@ -141,8 +162,14 @@ export const carryOverActivityInputs = {
 } satisfies ActivityInputSchemas<CarryOverActivities>;
 
 export const destinationActivityInputs = {
-  readDestinations: () => z.tuple([]),
-  writeDestination: (rotation) => z.tuple([destinationIndex(rotation), sealedSecret, writePurpose]),
+  readDestinations: () => z.tuple([runBinding.optional()]),
+  writeDestination: (rotation) =>
+    z.tuple([
+      destinationIndex(rotation),
+      sealedSecret,
+      writePurpose,
+      z.union([restoreBinding, runBinding]).optional(),
+    ]),
   verifyDestinations: () => z.tuple([keyHash]),
 } satisfies ActivityInputSchemas<DestinationActivities>;
 

@@ -6,8 +6,7 @@
 import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
-import { ConfigError, VerificationError } from '../errors/rotator-errors.js';
-import type { OpenRouterClient } from '../openrouter/client.js';
+import { ConfigError, PolicyViolationError, VerificationError } from '../errors/rotator-errors.js';
 import {
   OpenRouterAuthError,
   OpenRouterNotFoundError,
@@ -19,6 +18,7 @@ import type { CreatedKeyInfo, KeyInfo, RotatorKey, RotatorKeyListing } from './a
 import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
 import type { ActivityDependencies } from './dependencies.js';
 import { sealingFor } from './rotation-sealing.js';
+import { deletingWorkflow, keysHeldByDestinations, ownKeyName } from './run-authority.js';
 
 export interface CreateKeyInput {
   /** Name that identifies this rotation run, so a retry can find a key whose response was lost. */
@@ -31,6 +31,8 @@ export interface CreateKeyInput {
   creatorUserId?: string;
   /** Partner end user to attribute the key to (the old key's). */
   externalUser?: string;
+  /** The run's token (src/workflows/run-token.ts); absent in runs started before it. */
+  runToken?: string;
 }
 
 export interface DeleteKeysOfRunInput {
@@ -40,6 +42,16 @@ export interface DeleteKeysOfRunInput {
   workspaceId?: string;
   /** A key of the run to leave alive: the new key, while a destination may still hand it out. */
   keepHash?: string;
+  /** The run's token; `keyName` must be the name it gives. Absent in runs started before it. */
+  runToken?: string;
+}
+
+/** What entitles a run to delete a key (see `deleteKey`). */
+export interface DeleteAuthority {
+  /** The run's token; absent in runs started before it. */
+  runToken?: string;
+  /** The old key as this run's preflight read and sealed it: the one key not named after the run it may delete. */
+  sealedOldKey?: SealedSecret;
 }
 
 export interface ListRotatorKeysInput {
@@ -62,6 +74,8 @@ export interface VerifyNewKeyInput {
   sealedKey: SealedSecret;
   /** How long a freshly created key may answer 401 before we call it broken. */
   windowMs: number;
+  /** The run's token the key was sealed with; absent in runs started before it. */
+  runToken?: string;
 }
 
 function keyInfo(record: KeyRecord): KeyInfo {
@@ -80,22 +94,48 @@ function keyInfo(record: KeyRecord): KeyInfo {
 }
 
 /**
- * Deletes every key named `keyName` but `keepHash` and returns their labels. Only a rotation run's
- * own creates give its name (see `keyNameForRun`), so a key found here whose secret the run does
- * not hold was made by a create whose answer was lost.
+ * Deletes every key named `keyName` but `keepHash` and the keys a destination holds, and returns
+ * their labels. Only a rotation run's own creates give its name (see `keyNameForRun`), so a key
+ * found here whose secret the run does not hold was made by a create whose answer was lost. The
+ * name must be the one this run gives (its token's, or its own run id's): a name copied from
+ * another run is refused. A destination that holds a key so named (a reset run replaying an
+ * older run's name) keeps it.
  */
 async function deleteKeysNamed(
+  deps: ActivityDependencies,
   rotation: RotationConfig,
-  client: OpenRouterClient,
-  keyName: string,
-  workspaceId: string | undefined,
-  keepHash: string | undefined,
+  run: {
+    keyName: string;
+    runToken?: string | undefined;
+    workspaceId?: string | undefined;
+    keepHash?: string | undefined;
+  },
   opts: { signal: AbortSignal; step: 'create' | 'rollback' },
 ): Promise<string[]> {
+  const { keyName, workspaceId, keepHash } = run;
   const { step, signal } = opts;
+  deletingWorkflow(rotation, 'deleting the keys of a run');
+  if (keyName !== ownKeyName(rotation, run.runToken)) {
+    throw new PolicyViolationError(
+      `refusing to delete keys named ${JSON.stringify(keyName)}: this run names its keys ` +
+        `${JSON.stringify(ownKeyName(rotation, run.runToken))}; nothing was deleted`,
+    );
+  }
+  const client = deps.openRouter(rotation);
   const existing = await client.listKeys({ includeDisabled: true, workspaceId, signal });
+  const named = existing.filter((k) => k.name === keyName && k.hash !== keepHash);
+  const held = named.length > 0 ? await keysHeldByDestinations(deps, rotation) : new Map<string, string>();
   const deleted: string[] = [];
-  for (const key of existing.filter((k) => k.name === keyName && k.hash !== keepHash)) {
+  for (const key of named) {
+    if (held.has(key.hash)) {
+      log.warn('not deleting a key of this rotation run: a destination holds it', {
+        rotation: rotation.name,
+        step,
+        label: key.label,
+        destination: held.get(key.hash),
+      });
+      continue;
+    }
     log.warn('deleting a key of this rotation run', { rotation: rotation.name, step, label: key.label });
     // A key already gone (e.g. deleted by an attempt whose answer was lost) counts as deleted.
     await client.deleteKey(key.hash, { signal });
@@ -137,18 +177,14 @@ export function createKeyActivities(deps: ActivityDependencies) {
      */
     async createKey(rotation: RotationConfig, input: CreateKeyInput): Promise<CreatedKeyInfo> {
       // Before creating: a key we could not seal would be an orphan.
-      const sealing = sealingFor(deps.sealer, rotation);
+      const sealing = sealingFor(deps.sealer, rotation, input.runToken);
       const client = deps.openRouter(rotation);
       const keyConfig = rotation.openrouter.key;
       const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
       const removedOrphans =
         activityInfo().attempt > 1
-          ? (
-              await deleteKeysNamed(rotation, client, input.keyName, workspaceId, undefined, {
-                ...call(),
-                step: 'create',
-              })
-            ).length
+          ? (await deleteKeysNamed(deps, rotation, { ...input, workspaceId }, { ...call(), step: 'create' }))
+              .length
           : 0;
       const created = await client.createKey(
         {
@@ -185,12 +221,13 @@ export function createKeyActivities(deps: ActivityDependencies) {
       input: DeleteKeysOfRunInput,
     ): Promise<{ deleted: string[] }> {
       const workspaceId = input.workspaceId ?? rotation.openrouter.workspaceId;
-      const client = deps.openRouter(rotation);
       return {
-        deleted: await deleteKeysNamed(rotation, client, input.keyName, workspaceId, input.keepHash, {
-          ...call(),
-          step: 'rollback',
-        }),
+        deleted: await deleteKeysNamed(
+          deps,
+          rotation,
+          { ...input, workspaceId },
+          { ...call(), step: 'rollback' },
+        ),
       };
     },
 
@@ -199,7 +236,7 @@ export function createKeyActivities(deps: ActivityDependencies) {
      * so 401 is retried here for a bounded window before it counts as a failure.
      */
     async verifyNewKey(rotation: RotationConfig, input: VerifyNewKeyInput): Promise<{ label: string }> {
-      const key = sealingFor(deps.sealer, rotation).unseal('new-key', input.sealedKey);
+      const key = sealingFor(deps.sealer, rotation, input.runToken).unseal('new-key', input.sealedKey);
       const client = deps.openRouter(rotation);
       const deadline = Date.now() + input.windowMs;
       for (;;) {
@@ -268,9 +305,44 @@ export function createKeyActivities(deps: ActivityDependencies) {
       return { keys: [...keys.values()], warnings };
     },
 
-    /** Deletes a key (404 = already gone), then confirms OpenRouter no longer knows it. */
-    async deleteKey(rotation: RotationConfig, hash: string): Promise<{ alreadyGone: boolean }> {
+    /**
+     * Deletes a key (404 = already gone), then confirms OpenRouter no longer knows it. Only a key
+     * no readable destination of the rotation holds (an unreadable one means not now, retryable),
+     * and, for a rotation run, only a key named after this run or the old key this run read
+     * (`authority.sealedOldKey`, sealed for this run); for a sweep, only a key named by key-rotator
+     * after this rotation.
+     * @throws PolicyViolationError when the key is not the caller's to delete; nothing is deleted
+     */
+    async deleteKey(
+      rotation: RotationConfig,
+      hash: string,
+      authority?: DeleteAuthority,
+    ): Promise<{ alreadyGone: boolean }> {
       const client = deps.openRouter(rotation);
+      const caller = deletingWorkflow(rotation, 'deleteKey');
+      let record: KeyRecord | undefined;
+      try {
+        record = await client.getKey(hash, call());
+      } catch (err) {
+        if (!(err instanceof OpenRouterNotFoundError)) throw err;
+      }
+      if (!record) return { alreadyGone: true };
+      const refused = (why: string) =>
+        new PolicyViolationError(`refusing to delete key ${record.label}: ${why}; nothing was deleted`);
+      if (caller === 'sweep') {
+        if (creatorOfKeyName(record.name)?.rotation === undefined)
+          throw refused('a sweep deletes only keys whose name says key-rotator created them');
+      } else if (record.name !== ownKeyName(rotation, authority?.runToken)) {
+        const sealedOld = authority?.sealedOldKey;
+        const old =
+          sealedOld && sealingFor(deps.sealer, rotation, authority.runToken).unseal('old-key', sealedOld);
+        if (!old || hashOfKey(old) !== hash)
+          throw refused(
+            "it is neither a key this run created (its name is another run's) nor the old key this run read from its destinations",
+          );
+      }
+      const holder = (await keysHeldByDestinations(deps, rotation)).get(hash);
+      if (holder) throw refused(`${holder} holds it`);
       const { alreadyGone } = await client.deleteKey(hash, call());
       try {
         const still = await client.getKey(hash, call());

@@ -1,7 +1,8 @@
 /**
  * Sealing as the activities use it. The context a blob is bound to comes from the rotation
- * argument and from Temporal's own activity info (the workflow id), never from a field of the
- * input, so a blob copied into another run's input does not open there.
+ * argument, from Temporal's own activity info (the workflow id) and from the run's token, which the
+ * workflow passes (src/workflows/run-token.ts): a blob copied into another workflow's input does
+ * not open there, nor one of an earlier run of the same rotation in a later run.
  */
 import { activityInfo } from '@temporalio/activity';
 import type { SealedSecret, SealPurpose, SecretSealer } from '../codec/secret-sealer.js';
@@ -10,19 +11,31 @@ import { SealedSecretMismatchError } from '../errors/rotator-errors.js';
 
 export interface RotationSealing {
   seal(purpose: SealPurpose, secret: string): SealedSecret;
-  /** @throws SealedSecretMismatchError when `sealed` was sealed for another purpose, rotation or workflow. */
+  /** @throws SealedSecretMismatchError when `sealed` was sealed for another purpose, rotation, workflow or run. */
   unseal(purpose: SealPurpose, sealed: SealedSecret): string;
 }
 
-/** Sealing for `rotation` in the current activity's workflow; call it inside an activity. */
-export function sealingFor(sealer: SecretSealer, rotation: RotationConfig): RotationSealing {
+/**
+ * Sealing for `rotation` in the current activity's workflow and run; call it inside an activity.
+ * @param runToken the run's token; undefined only for a run started before the run token (sealed:v3)
+ */
+export function sealingFor(
+  sealer: SecretSealer,
+  rotation: RotationConfig,
+  runToken: string | undefined,
+): RotationSealing {
   const workflowId = activityInfo().workflowExecution?.workflowId;
   if (!workflowId) {
     throw new SealedSecretMismatchError(
       'sealed keys travel only between the activities of one rotation workflow; this activity runs outside one',
     );
   }
-  const context = (purpose: SealPurpose) => ({ purpose, rotation: rotation.name, workflowId });
+  const context = (purpose: SealPurpose) => ({
+    purpose,
+    rotation: rotation.name,
+    workflowId,
+    ...(runToken === undefined ? {} : { runToken }),
+  });
   return {
     seal: (purpose, secret) => sealer.seal(secret, context(purpose)),
     unseal: (purpose, sealed) => sealer.unseal(sealed, context(purpose)),

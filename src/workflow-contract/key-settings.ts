@@ -7,10 +7,11 @@ const DAY_MS = 86_400_000;
 const EXPIRY_MARGIN_MS = 7 * DAY_MS;
 
 /**
- * How much of the run id a key name carries: its END. Run ids are UUIDv7 now, whose first 8 hex
- * digits are a timestamp shared by runs started within about a minute; two runs of one rotation
- * with the same name let a retried create delete the previous run's (live, stored) key as its own
- * orphan. The last digits are random.
+ * How much of the run's token (or, in runs started before the token, its run id) a key name
+ * carries: its END. Run ids are UUIDv7 now, whose first 8 hex digits are a timestamp shared by
+ * runs started within about a minute; two runs of one rotation with the same name let a retried
+ * create delete the previous run's (live, stored) key as its own orphan. The last digits are
+ * random (in a token all are).
  */
 const RUN_PREFIX_LENGTH = 8;
 const KEY_RUN_SUFFIX = / \(key-rotator ([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?) ([0-9a-zA-Z-]{8})\)$/;
@@ -18,9 +19,11 @@ const KEY_RUN_SUFFIX = / \(key-rotator ([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?) ([
 /**
  * The new key's name: the configured name plus this rotation and run, so a retried create can
  * find (and delete) a key an earlier attempt of this run created but never heard back about.
+ * @param run the run's token (src/workflows/run-token.ts), which a Temporal Reset keeps; the run id
+ *   only for runs started before the token
  */
-export function keyNameForRun(rotation: RotationConfig, runId: string): string {
-  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${runId.slice(-RUN_PREFIX_LENGTH)})`;
+export function keyNameForRun(rotation: RotationConfig, run: string): string {
+  return `${rotation.openrouter.key.name} (key-rotator ${rotation.name} ${run.slice(-RUN_PREFIX_LENGTH)})`;
 }
 
 /**

@@ -4,7 +4,7 @@
  * outage must not leave a half-done rotation behind.
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { CreatedKeyInfo } from '../activities/activity-types.js';
+import type { CreatedKeyInfo, RestoredDestination, RunBinding } from '../activities/activity-types.js';
 import type { DeleteKeysOfRunInput } from '../activities/key-activities.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
@@ -12,11 +12,13 @@ import type { RotationActivities } from './activity-options.js';
 import { reasonOf } from './rotation-failures.js';
 
 /**
- * What an undo did: `kept` says why the change was kept on purpose; `done` says what was undone,
+ * What an undo did: `kept` says why the change was kept on purpose (a destination may then hand
+ * out the new key, so it stays alive); `left` says why something another change made was left as
+ * it is (not ours to undo: reported, but the new key need not stay); `done` says what was undone,
  * in words for the failure message (undefined when there was nothing to undo, e.g. a write that
  * never happened).
  */
-export type UndoResult = { kept: string } | { done: string | undefined };
+export type UndoResult = { kept: string } | { left: string } | { done: string | undefined };
 
 export interface Compensation {
   kind: 'delete-new-key' | 'restore-destination' | 'unassign-guardrail' | 'remove-from-allow-list';
@@ -35,13 +37,14 @@ export interface Compensation {
 export function deleteNewKey(
   rotation: RotationConfig,
   newKey: CreatedKeyInfo,
+  run: RunBinding,
   { persistentOpenRouter }: RotationActivities,
 ): Compensation {
   return {
     kind: 'delete-new-key',
     what: `delete new key ${newKey.label}`,
     async undo() {
-      await persistentOpenRouter.deleteKey(rotation, newKey.hash);
+      await persistentOpenRouter.deleteKey(rotation, newKey.hash, run);
       return { done: `the new key ${newKey.label} was deleted` };
     },
   };
@@ -95,8 +98,10 @@ export function deleteKeysOfRun(
 }
 
 /**
- * Undoes the write to destination `index`: it gets the old key back. A first rotation has no old
- * key to put back, so a destination that got the new key keeps it, and the new key must then stay
+ * Undoes the write to destination `index`, as a compare-and-set: the old key goes back only where
+ * the destination still holds this run's new key, and only while the old key is alive (the
+ * activity checks both); whatever else it holds is left and named. A first rotation has no old key
+ * to put back, so a destination that got the new key keeps it, and the new key must then stay
  * alive; one that never got it is untouched, and the message says so rather than "restored".
  */
 export function restoreDestination(
@@ -104,6 +109,7 @@ export function restoreDestination(
   index: number,
   sealedOldKey: SealedSecret | undefined,
   newKey: CreatedKeyInfo,
+  run: RunBinding,
   { persistentDestinations }: RotationActivities,
 ): Compensation {
   return {
@@ -111,16 +117,22 @@ export function restoreDestination(
     what: `restore destination #${index + 1} (${rotation.destinations[index]?.type})`,
     async undo() {
       if (sealedOldKey) {
-        const { destination } = await persistentDestinations.writeDestination(
+        const written = await persistentDestinations.writeDestination(
           rotation,
           index,
           sealedOldKey,
           'restore',
+          {
+            ...run,
+            replacing: { hash: newKey.hash, createdAt: newKey.createdAt },
+          },
         );
         // Not "again": a destination that held no key before is given the old key too.
-        return { done: `${destination} holds the old key` };
+        return 'outcome' in written
+          ? undoOfRestore(written, newKey)
+          : { done: `${written.destination} holds the old key` };
       }
-      const { readings } = await persistentDestinations.readDestinations(rotation);
+      const { readings } = await persistentDestinations.readDestinations(rotation, run);
       const reading = readings[index];
       // A write-only destination cannot show what it holds: if it exists, it may hold the new key.
       if (reading?.hash === newKey.hash || (reading?.writeOnly && reading.present))
@@ -131,6 +143,35 @@ export function restoreDestination(
       };
     },
   };
+}
+
+/** What a compare-and-set restore found and did, as an undo result. */
+function undoOfRestore(
+  { destination, outcome, found }: RestoredDestination,
+  newKey: CreatedKeyInfo,
+): UndoResult {
+  switch (outcome) {
+    case 'restored':
+      return { done: `${destination} holds the old key` };
+    case 'held-old-key':
+      return { done: `${destination} already held the old key` };
+    case 'held-nothing':
+      return { done: `${destination} holds no key and was left so` };
+    case 'not-written-by-run':
+      return { done: `${destination} was not written by this run and was left as it is` };
+    case 'held-other-key':
+      return {
+        left: `it holds another key (${found ?? 'unknown'}), not this run's new key ${newKey.label}: left as it is`,
+      };
+    case 'held-non-key':
+      return {
+        left: `it holds a value that is not an OpenRouter key, not this run's new key: left as it is`,
+      };
+    case 'old-key-dead':
+      return {
+        kept: `the old key no longer answers OpenRouter, so it was not written back; it keeps the new key ${newKey.label}`,
+      };
+  }
 }
 
 /** The undo list of one rotation. */
@@ -184,7 +225,11 @@ export class Compensations {
         try {
           const result = await undo();
           if ('kept' in result) problem = `${step.what}: ${result.kept}`;
-          else if (result.done) this.#done.push(result.done);
+          else if ('left' in result) {
+            // Not this run's change: reported, and it does not make the new key stay.
+            problems.push(`${step.what}: ${result.left}`);
+            continue;
+          } else if (result.done) this.#done.push(result.done);
         } catch (err) {
           if (isCancellation(err)) throw err;
           problem = `${step.what}: ${reasonOf(err)}`;

@@ -4,7 +4,7 @@
  * label). Anything doubtful stops the rotation before something is created.
  */
 import { patched } from '@temporalio/workflow';
-import type { DestinationsSnapshot, KeyInfo } from '../activities/activity-types.js';
+import type { DestinationsSnapshot, KeyInfo, RunBinding } from '../activities/activity-types.js';
 import type { SealedSecret } from '../codec/secret-sealer.js';
 import type { RotationConfig } from '../config/schema.js';
 import { isRotationDue } from '../config/rotation-due.js';
@@ -31,14 +31,15 @@ export async function preflight(
   rotation: RotationConfig,
   { openRouter, destinations }: RotationActivities,
   state: RotationState,
+  run: RunBinding,
 ): Promise<OldKey> {
   if (!patched(PREFLIGHT_KEY_CHECK_BY_LOOKUP_PATCH)) {
     await openRouter.checkManagementKey(rotation);
-    return identifyOldKey(rotation, await destinations.readDestinations(rotation), openRouter, state);
+    return identifyOldKey(rotation, await destinations.readDestinations(rotation, run), openRouter, state);
   }
   const old = await identifyOldKey(
     rotation,
-    await destinations.readDestinations(rotation),
+    await destinations.readDestinations(rotation, run),
     openRouter,
     state,
   );

@@ -46,6 +46,7 @@ import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
 import { RotationState, type FinalOutcome, type RotationObserver } from './rotation-state.js';
 import { recordedOutcome, recordOutcomeOnSchedule } from './schedule-outcome.js';
+import { drawRunToken, runBinding } from './run-token.js';
 
 /** The event each way a rotation can end is reported with. */
 const FINAL_EVENT = {
@@ -59,6 +60,8 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   // Before any other command, so that it is recorded at the same place in every new history.
   const emitting = patched(LIFECYCLE_EVENTS_PATCH);
   const resetSafeEventIds = patched(RESET_SAFE_EVENT_IDS_PATCH);
+  // In the first workflow task, before anything else draws from the workflow's randomness.
+  const runToken = drawRunToken();
   let skippedBecause: string | undefined;
   const events = new LifecycleEvents(input.rotation, () => state.status, emitting, resetSafeEventIds);
   const observer: RotationObserver = {
@@ -74,7 +77,7 @@ export async function rotationWorkflow(input: RotationInput): Promise<RotationRe
   const state = new RotationState(input.rotation.name, input.options ?? {}, observer);
   let result: RotationResult | undefined;
   try {
-    return (result = await rotate(input, state, events, (because) => (skippedBecause = because)));
+    return (result = await rotate(input, state, events, runToken, (because) => (skippedBecause = because)));
   } finally {
     // Handed over, not delivered: delivery runs on its own and never holds the rotation up.
     await events.handedOver();
@@ -88,6 +91,7 @@ async function rotate(
   input: RotationInput,
   state: RotationState,
   events: LifecycleEvents,
+  runToken: string | undefined,
   skipping: (because: string) => void,
 ): Promise<RotationResult> {
   const { rotation } = input;
@@ -102,6 +106,7 @@ async function rotate(
   // Runs recorded before it registered the create's undo after the create returned, which missed
   // keys made by creates whose answer was lost; they replay that way.
   const undoingLostCreates = patched(UNDO_LOST_CREATES_PATCH);
+  const run = runBinding(runToken);
   state.begin();
 
   // ── preflight: the management key works, the old key is the one OpenRouter confirms, and what
@@ -111,7 +116,7 @@ async function rotate(
   let durations: RotationDurations;
   let carryOver: CarryOverPlan | undefined;
   try {
-    old = await preflight(rotation, activities, state);
+    old = await preflight(rotation, activities, state, run);
     // Parsed once, here: preflight's activities have checked the rotation (its durations too).
     durations = durationsOf(rotation, options.grace);
     if (old.oldKey) {
@@ -149,21 +154,23 @@ async function rotate(
     state.metrics.started.add(1);
     events.emit('rotation.started');
     const createInput = {
-      keyName: keyNameForRun(rotation, info.runId),
+      // Runs before the run token named their keys after the run id (which a reset changes).
+      keyName: keyNameForRun(rotation, runToken ?? info.runId),
       expiresAt: expiryBackstop(rotation, durations),
       ...(carryOver ? createdLike(carryOver) : {}),
+      ...run,
     };
     let created: CreatedKeyInfo | undefined;
     // Registered before the create: an attempt whose answer was lost may still have made a key.
     if (undoingLostCreates) {
       const { keyName, workspaceId } = createInput;
-      const run = { keyName, ...(workspaceId ? { workspaceId } : {}) };
-      saga.add(deleteKeysOfRun(rotation, run, () => created, activities));
+      const ofRun = { keyName, ...(workspaceId ? { workspaceId } : {}), ...run };
+      saga.add(deleteKeysOfRun(rotation, ofRun, () => created, activities));
     }
     newKey = created = await openRouter.createKey(rotation, createInput);
     state.newKeyCreated(newKey);
     events.newKey(newKey);
-    if (!undoingLostCreates) saga.add(deleteNewKey(rotation, newKey, activities));
+    if (!undoingLostCreates) saga.add(deleteNewKey(rotation, newKey, run, activities));
 
     if (carryOver && hasAttachments(carryOver)) {
       await state.whenNotPaused();
@@ -175,8 +182,8 @@ async function rotate(
     state.enterStep('store');
     for (const index of rotation.destinations.keys()) {
       // Registered before the write: a write whose reply was lost may still have happened.
-      saga.add(restoreDestination(rotation, index, sealedOldKey, newKey, activities));
-      await destinations.writeDestination(rotation, index, newKey.sealedKey, 'store');
+      saga.add(restoreDestination(rotation, index, sealedOldKey, newKey, run, activities));
+      await destinations.writeDestination(rotation, index, newKey.sealedKey, 'store', run);
     }
 
     await state.whenNotPaused();
@@ -188,6 +195,7 @@ async function rotate(
     await verifier.verifyNewKey(rotation, {
       sealedKey: newKey.sealedKey,
       windowMs: durations.newKeyWindowMs,
+      ...run,
     });
     versions = await destinations.verifyDestinations(rotation, newKey.hash);
   } catch (err) {
@@ -234,7 +242,11 @@ async function rotate(
     state.enterStep('delete');
     try {
       await persistentDestinations.verifyDestinations(rotation, newKey.hash);
-      await persistentOpenRouter.deleteKey(rotation, oldKey.hash);
+      // The sealed old key is this run's proof that it read (and preflight confirmed) that key.
+      await persistentOpenRouter.deleteKey(rotation, oldKey.hash, {
+        ...run,
+        ...(sealedOldKey ? { sealedOldKey } : {}),
+      });
       oldKeyDeleted = true;
     } catch (err) {
       state.fail(err);

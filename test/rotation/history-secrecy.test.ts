@@ -77,7 +77,7 @@ describe('workflow history secrecy', () => {
     // Even decrypted (what the Web UI shows through the codec server), keys are only sealed blobs.
     const decoded = await new EncryptionCodec(h.keyring).decode(payloads.filter((p) => !patchMarkers.has(p)));
     const decodedJson = JSON.stringify(decoded.map((p) => defaultPayloadConverter.fromPayload(p)));
-    expect(decodedJson).toContain('sealed:v3:');
+    expect(decodedJson).toContain('sealed:v4:');
 
     const describeJson = JSON.stringify(await handle.describe(), (_k, v: unknown) =>
       typeof v === 'bigint' ? v.toString() : v,

@@ -34,6 +34,14 @@ const recordingCarryOver = process.env.RECORD_CARRY_OVER_FIXTURE === '1';
  */
 const eventsFixture = fileURLToPath(new URL('../fixtures/rotation-history-events.json', import.meta.url));
 const recordingEvents = process.env.RECORD_EVENTS_FIXTURE === '1';
+/**
+ * A rotation whose first create answer was lost and whose new key never verified, so it rolled
+ * back (restore, delete the run's keys), recorded with the workflow of commit 2ac952a (keys named
+ * after the run id, sealed:v3, before `run-token`). Re-record: RECORD_ROLLBACK_FIXTURE=1 npx vitest
+ * run test/rotation/replay.test.ts.
+ */
+const rollbackFixture = fileURLToPath(new URL('../fixtures/rotation-history-rollback.json', import.meta.url));
+const recordingRollback = process.env.RECORD_ROLLBACK_FIXTURE === '1';
 
 describe('rotation workflow determinism', () => {
   it.runIf(recording)('records a full rotation history as a fixture', async () => {
@@ -104,6 +112,34 @@ describe('rotation workflow determinism', () => {
     } finally {
       await h.close();
     }
+  });
+
+  it.runIf(recordingRollback)('records a rotation that rolls back as a fixture', async () => {
+    const h = await createRotationHarness({ encrypt: false });
+    try {
+      await h.adoptKey(['rollback.env']);
+      h.emulator.setFaults({ freshKeyUnauthorizedMs: 60_000, dropCreateResponses: 1 });
+      const rotation = h.rotation('rollback', { verify: { newKeyWindow: '1s' } }, ['rollback.env']);
+      const worker = await h.worker();
+      const history = await worker.runUntil(async () => {
+        const handle = await h.startRotation(rotation);
+        await expect(handle.result()).rejects.toThrow();
+        return handle.fetchHistory();
+      });
+      h.emulator.setFaults({});
+      const json = historyToJSON(history);
+      expect(json).not.toMatch(/sk-or-v1-[0-9a-f]{20}/);
+      expect(json).toMatch(/deleteKeysOfRun/);
+      await writeFile(rollbackFixture, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('replays a recorded rotation that rolled back, named its keys after the run id and sealed v3', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(rollbackFixture, 'utf8')));
+    expect(JSON.stringify(history)).toMatch(/writeDestination/);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'rollback-fixture');
   });
 
   it('replays a recorded rotation that carried attachments over with the current workflow code', async () => {

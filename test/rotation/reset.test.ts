@@ -122,4 +122,50 @@ describe('rotation workflow under Temporal Reset', () => {
       await expectDestinationsOnOneLiveKey(files);
     }
   });
+
+  it('an older successful run reset to before its verify step leaves every destination on the live key', async () => {
+    const files = ['older-a.env', 'older-b.env'];
+    const adopted = await h.adoptKey(files);
+    // A short window: the older run's new key is long deleted, so its verify gets 401.
+    const rotation = h.rotation('reset-older', { verify: { newKeyWindow: '1s' } }, files);
+    const first = await h.startRotation(rotation);
+    expect(await first.result()).toMatchObject({ outcome: 'succeeded' });
+    const older = await first.describe();
+    const second = await h.startRotation(rotation);
+    expect(await second.result()).toMatchObject({ outcome: 'succeeded' });
+    const live = await expectDestinationsOnOneLiveKey(files);
+
+    // The workflow task that scheduled the verify: resetting to it runs verify (and what follows) again.
+    const events = (await first.fetchHistory()).events ?? [];
+    const verifyAt = events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyNewKey',
+    );
+    const boundary = events
+      .slice(0, verifyAt)
+      .reverse()
+      .find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    expect(boundary).toBeDefined();
+    const runId = await resetTo(older.workflowId, older.runId, Number(boundary!.eventId));
+    expect(await closeOf(older.workflowId, runId)).toBe('FAILED');
+
+    // Not the older run's old key (the adopted one, long deleted) written back: still the live key.
+    expect(await expectDestinationsOnOneLiveKey(files)).toBe(live);
+    expect(h.liveKeys().some((k) => k.hash === adopted.hash)).toBe(false);
+    const failure = await h.client.workflow
+      .getHandle(older.workflowId, runId)
+      .result()
+      .catch((e: unknown) => e as Error & { cause?: Error });
+    expect(String((failure as { cause?: Error }).cause?.message)).toMatch(
+      /holds another key .*left as it is/,
+    );
+
+    // The next rotate starts, and replaces the live key as usual.
+    const next = await h.startRotation(rotation);
+    expect(await next.result()).toMatchObject({
+      outcome: 'succeeded',
+      oldKeyHash: live,
+      oldKeyDeleted: true,
+    });
+    expect(await expectDestinationsOnOneLiveKey(files)).not.toBe(live);
+  });
 });

@@ -59,7 +59,7 @@ describe('secret sealer: context binding', () => {
     expect(sealer.unseal(sealed, contextA)).toBe(secret);
 
     expect(refusal(() => sealer.unseal(sealed, { ...contextA, rotation: 'team-b' })).message).toMatch(
-      /does not open as the new-key of rotation "team-b".*sealed for another rotation or workflow/,
+      /does not open as the new-key of rotation "team-b".*sealed for another rotation, workflow or run/,
     );
     refusal(() => sealer.unseal(sealed, { ...contextA, workflowId: 'rotation-team-a-2026-11-27T03:00:00Z' }));
     expect(refusal(() => sealer.unseal(sealed, { ...contextA, purpose: 'old-key' })).message).toMatch(
@@ -161,6 +161,44 @@ describe('activities: a sealed key replayed into another rotation', () => {
     });
     await failureOf(
       inRun(laterRun, activities.destinations.writeDestination, rotationA, 0, sealedCurrent!, 'restore'),
+    );
+    expect(await h.readKeyFrom('team-a.env')).toBe(keyA);
+  });
+
+  it('refuses a blob from an earlier run of the same rotation: same workflow id, another run token', async () => {
+    // Every run of a rotation has the workflow id rotation-<name>; the run token tells them apart.
+    const earlier = { runToken: '0f8fad5b-d9cb-469f-a165-70867728950e' };
+    const later = { runToken: '7c9e6679-7425-40de-944b-e07fc1f90ae7' };
+    const { sealedCurrent } = await inRun(runA, activities.destinations.readDestinations, rotationA, earlier);
+    expect(sealedCurrent).toMatch(/^sealed:v4:old-key:/);
+    const laterRun = new MockActivityEnvironment({
+      workflowExecution: { workflowId: 'rotation-team-a', runId: 'run-a3' },
+    });
+    const failure = await failureOf(
+      inRun(
+        laterRun,
+        activities.destinations.writeDestination,
+        rotationA,
+        0,
+        sealedCurrent!,
+        'restore',
+        later,
+      ),
+    );
+    expect(failure.message).toMatch(/run 7c9e6679-/);
+    // Nor without a token (as a run before the run token would ask): a v4 blob never opens as v3.
+    await failureOf(
+      inRun(laterRun, activities.destinations.writeDestination, rotationA, 0, sealedCurrent!, 'restore'),
+    );
+    expect(await h.readKeyFrom('team-a.env')).toBe(keyA);
+    await inRun(
+      laterRun,
+      activities.destinations.writeDestination,
+      rotationA,
+      0,
+      sealedCurrent!,
+      'restore',
+      earlier,
     );
     expect(await h.readKeyFrom('team-a.env')).toBe(keyA);
   });

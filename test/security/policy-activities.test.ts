@@ -146,10 +146,11 @@ describe('activity input checks', () => {
   it('refuses extra arguments', async () => {
     const call = (activities.destinations.readDestinations as (...args: unknown[]) => Promise<unknown>)(
       rotation,
+      {},
       'extra',
     );
     expect(await refusalOf(run.run(() => call))).toMatch(
-      /readDestinations refused its input \(its arguments\): takes 1 argument\(s\), got 2/,
+      /readDestinations refused its input \(its arguments\): takes 2 argument\(s\), got 3/,
     );
   });
 });
