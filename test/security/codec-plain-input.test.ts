@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import {
   decodeOptionalFailureToOptionalError,
@@ -19,6 +19,8 @@ import { parseKeyring } from '../../src/codec/keyring.js';
 import type { RotationConfig } from '../../src/config/schema.js';
 import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
+import { findRunningRotation } from '../../src/client/rotations/running-rotation.js';
+import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 
 const REFUSED = /payload is not encrypted by key-rotator's codec \(encoding json\/plain\): refused/;
 
@@ -102,6 +104,31 @@ describe('payload codec: plain input', () => {
       const events = await historyOfRefusedRun(handle);
       expect(await taskFailureMessage(events)).toMatch(REFUSED);
       await expectNothingDone(events, rotation, old.key, requestsBefore);
+    } finally {
+      await handle.terminate('test cleanup');
+    }
+  });
+
+  it('`status` of such a run names its failing workflow task, not a missing worker', async () => {
+    await h.adoptKey(['plain-status.env']);
+    const rotation = h.rotation('plain-status', {}, ['plain-status.env']);
+    const noCodec = new Client({ connection: h.client.connection, namespace: h.client.options.namespace });
+    const handle = await noCodec.workflow.start<typeof rotationWorkflow>('rotationWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: rotationWorkflowId(rotation.name),
+      args: [{ rotation, options: {} }],
+    });
+    try {
+      const worker = await h.worker();
+      const running = await worker.runUntil(async () => {
+        await historyAfterFirstTaskFailure(handle);
+        return findRunningRotation(h.client, h.client.connection as Connection, rotation.name);
+      });
+      expect(running?.status).toBeUndefined();
+      expect(running?.statusUnavailable).toMatch(
+        /a worker runs the rotation, but its workflow task fails \(\w+.*\): .*payload is not encrypted by key-rotator's codec/,
+      );
+      expect(running?.statusUnavailable).not.toMatch(/is `key-rotator worker` running/);
     } finally {
       await handle.terminate('test cleanup');
     }

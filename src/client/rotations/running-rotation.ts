@@ -4,6 +4,7 @@
  */
 import { WorkflowNotFoundError, type Client, type Connection } from '@temporalio/client';
 import { rotationWorkflowId, statusQuery, type RotationStatus } from '../../workflow-contract/messages.js';
+import { failingWorkflowTask } from './workflow-task-failure.js';
 
 /** How long to wait for a worker to answer the status query. @default 5000 */
 export const STATUS_QUERY_TIMEOUT_MS = 5_000;
@@ -40,9 +41,13 @@ export async function findRunningRotation(
   try {
     running.status = await queryStatus(client, connection, name);
   } catch (err) {
-    running.statusUnavailable =
-      `no answer to the status query within ${STATUS_QUERY_TIMEOUT_MS / 1000}s (is \`key-rotator worker\` running?): ` +
-      (err instanceof Error ? err.message : String(err));
+    // A worker that fails the run's workflow task is running: name the failure, not the worker.
+    const failing = await failingWorkflowTask(handle).catch(() => undefined);
+    running.statusUnavailable = failing
+      ? `no answer to the status query: a worker runs the rotation, but ${failing}. ` +
+        'A nondeterminism error after a reset or deploy: run the worker version that started it, or terminate the run'
+      : `no answer to the status query within ${STATUS_QUERY_TIMEOUT_MS / 1000}s (is \`key-rotator worker\` running?): ` +
+        (err instanceof Error ? err.message : String(err));
   }
   return running;
 }
