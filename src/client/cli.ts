@@ -30,6 +30,12 @@ const COMMAND_MODULES: CommandModule[] = [
     load: async () => (await import('./commands/apply.js')).registerApplyCommand,
   },
   {
+    commands: [
+      { usage: 'validate', summary: 'check a rotations file (and a worker policy) without Temporal' },
+    ],
+    load: async () => (await import('./commands/validate.js')).registerValidateCommand,
+  },
+  {
     commands: [{ usage: 'list', summary: 'list the rotations that have a schedule' }],
     load: async () => (await import('./commands/list.js')).registerListCommand,
   },
