@@ -5,6 +5,7 @@
 #   temporal-server and temporal-sql-tool    (cluster test; the version docker-compose.yml runs)
 #   compose-check                            (docker-compose.yml loaded by Docker Compose's own compose-go)
 #   promtool (Prometheus v0.316.0)           (deploy/prometheus/alerts.yaml checked and unit-tested)
+#   helm v4.3.2                              (deploy/helm/key-rotator linted and rendered)
 # Usage: scripts/ensure-go-test-servers.sh [name ...]   (no name: all of them)
 # Idempotent: a binary is rebuilt only when its module's go.mod or go.sum changed. The first build on a
 # machine takes minutes (kube-apiserver about 10 on 2 cores); later ones, also from a fresh clone, reuse Go's
@@ -24,8 +25,9 @@ declare -A SERVERS=(
   [temporal-sql-tool]="temporal-server|go.temporal.io/server/cmd/tools/sql"
   [compose-check]="compose-check|."
   [promtool]="promtool|github.com/prometheus/prometheus/cmd/promtool"
+  [helm]="helm|helm.sh/helm/v4/cmd/helm"
 )
-ORDER=(etcd kube-apiserver temporal-server temporal-sql-tool compose-check promtool)
+ORDER=(etcd kube-apiserver temporal-server temporal-sql-tool compose-check promtool helm)
 
 command -v go >/dev/null 2>&1 || { echo "go is required to build the test servers (Go >= 1.26)" >&2; exit 1; }
 
