@@ -1,7 +1,8 @@
 /**
  * Whether the CLI runs inside a checkout of this repository, and how a user there types a
- * command: `npx key-rotator …` in a checkout (the binary is in node_modules/.bin), `key-rotator …`
- * elsewhere (an installed binary or the image). Hints that print a command use this, so the
+ * command: `npx --no-install key-rotator …` in a checkout (npm runs the checkout's own bin;
+ * `--no-install` keeps npx from fetching a registry package of that name, which is not ours),
+ * `key-rotator …` elsewhere (the installed package or the image). Hints that print a command use this, so the
  * command works when pasted.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ export function findCheckout(cwd: string): string | undefined {
   }
 }
 
-/** `npx key-rotator <args>` in a checkout, `key-rotator <args>` elsewhere. */
+/** `npx --no-install key-rotator <args>` in a checkout, `key-rotator <args>` elsewhere. */
 export function cliCommand(args: string, cwd: string): string {
-  return `${findCheckout(cwd) ? 'npx ' : ''}key-rotator ${args}`;
+  return `${findCheckout(cwd) ? 'npx --no-install ' : ''}key-rotator ${args}`;
 }

@@ -25,7 +25,7 @@ export function whereToLookLines(info: WhereToLook): string[] {
   const row = (label: string, value: string) => `  ${label.padEnd(18)}${value}`;
   const assignments = (env: Record<string, string>) =>
     Object.entries(env).map(([name, value]) => `${name}=${value} `);
-  const cli = (args: string) => `  ${assignments(info.cliEnv).join('')}npx key-rotator ${args}`;
+  const cli = (args: string) => `  ${assignments(info.cliEnv).join('')}npx --no-install key-rotator ${args}`;
   return [
     rule,
     `The local stack is ready (in ${(info.readyInMs / 1000).toFixed(1)} s).`,

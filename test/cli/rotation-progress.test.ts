@@ -100,7 +100,7 @@ describe('rotate --wait while a step fails', () => {
       expect(await run.exited).toBe(130);
       expect(run.output()).toContain(
         `stopped watching; the rotation of ${name} goes on (workflow ${rotationWorkflowId(name)}). ` +
-          `Watch it again with: npx key-rotator watch ${name}`,
+          `Watch it again with: npx --no-install key-rotator watch ${name}`,
       );
 
       const handle = h.client.workflow.getHandle(rotationWorkflowId(name));

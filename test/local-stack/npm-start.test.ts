@@ -269,9 +269,9 @@ async function expectTheUiDecodesRotations(
   expect(output).toMatch(new RegExp(`Codec server\\s+${codecUrl} `));
   // As the README prints it, only pointed at this test's ports: no management key for the CLI.
   expect(output).toMatch(
-    / {2}(TEMPORAL_ADDRESS=\S+ )?(KEY_ROTATOR_CODEC_KEY_FILE=\S+ )?npx key-rotator rotate demo-app --wait$/m,
+    / {2}(TEMPORAL_ADDRESS=\S+ )?(KEY_ROTATOR_CODEC_KEY_FILE=\S+ )?npx --no-install key-rotator rotate demo-app --wait$/m,
   );
-  expect(output).not.toMatch(/MANAGEMENT_KEY\S*=\S* npx key-rotator/);
+  expect(output).not.toMatch(/MANAGEMENT_KEY\S*=\S* npx --no-install key-rotator/);
   const settings = await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text();
   expect(settings).toContain(codecUrl);
 

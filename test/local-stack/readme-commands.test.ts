@@ -73,7 +73,7 @@ function bannerCommands(output: string): string[] {
   const from = demo.findIndex((line) => line.startsWith('Try, in another terminal'));
   return demo
     .slice(from + 1)
-    .filter((line) => / npx key-rotator /.test(` ${line}`))
+    .filter((line) => / npx --no-install key-rotator /.test(` ${line}`))
     .map((line) => line.replace(/\s+\(and `[^`]*`\)$/, '').trim());
 }
 
