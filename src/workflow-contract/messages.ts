@@ -90,6 +90,8 @@ export interface RotationStatus {
   steps: StepTiming[];
   lastError?: string;
   warnings: string[];
+  /** Worth knowing, not a problem (e.g. where the traffic check counts). Absent when none, and in older runs. */
+  notes?: string[];
   /**
    * What the new key takes over from the old one (workspace, guardrail, allow-lists), planned in
    * preflight, with one line per item for people. Absent in runs from before the carry-over.
@@ -124,6 +126,8 @@ export interface RotationResult {
   lastRotatedAt?: string;
   skippedBecause?: string;
   warnings: string[];
+  /** As RotationStatus.notes. */
+  notes?: string[];
 }
 
 export const pauseSignal = defineSignal<[reason?: string]>('pause');

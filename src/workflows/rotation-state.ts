@@ -157,6 +157,12 @@ export class RotationState {
     log.warn(message, { rotation: this.status.rotation, step: this.status.step });
   }
 
+  /** Something worth knowing that is not a problem: shown as a note, logged at INFO. */
+  note(message: string): void {
+    (this.status.notes ??= []).push(message);
+    log.info(message, { rotation: this.status.rotation });
+  }
+
   /** The grace period's end as the status shows it; undefined outside the grace step. */
   showGraceEnd(endsAtMs: number | undefined): void {
     this.status.graceEndsAt = endsAtMs === undefined ? undefined : new Date(endsAtMs).toISOString();
@@ -172,16 +178,22 @@ export class RotationState {
     for (const note of plan.notCarried) this.warn(`not carried over: ${note}`);
   }
 
-  /** Shows where the traffic check reads traffic from, with a warning whenever that changes. */
+  /**
+   * Shows where the traffic check reads traffic from whenever that changes: a note for request
+   * counts (the check works as meant), a warning for the USD fallback (some traffic does not show).
+   */
   trafficSourceUsed(source: TrafficSource, whyNotRequests?: string): void {
     if (this.status.trafficSource === source) return;
     this.status.trafficSource = source;
-    this.warn(
-      source === 'request-counts'
-        ? "traffic check: request counts from OpenRouter's analytics API (free-model and BYOK traffic included)"
-        : `traffic check: the keys' USD usage counters, as request counts are unavailable (${whyNotRequests ?? 'not asked for'}); ` +
-            'traffic to free models, and BYOK traffic not counted in the limit, does not show',
-    );
+    if (source === 'request-counts')
+      this.note(
+        "traffic check: request counts from OpenRouter's analytics API (free-model and BYOK traffic included)",
+      );
+    else
+      this.warn(
+        `traffic check: the keys' USD usage counters, as request counts are unavailable (${whyNotRequests ?? 'not asked for'}); ` +
+          'traffic to free models, and BYOK traffic not counted in the limit, does not show',
+      );
   }
 
   /** Shows the new key (label and hash, never the key) and warns about what OpenRouter did oddly. */
@@ -247,6 +259,7 @@ export class RotationState {
       startedAt: this.#startedAt,
       endedAt: new Date().toISOString(),
       warnings: this.status.warnings,
+      ...(this.status.notes ? { notes: this.status.notes } : {}),
       ...extra,
     };
   }

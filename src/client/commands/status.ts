@@ -68,6 +68,7 @@ function printReport(ctx: CliContext, report: RotationStatusReport): void {
       if (status.newKeyLabel) row('', `new key ${status.newKeyLabel}`);
       for (const line of status.carryOver?.summary ?? []) row('', `carries ${line}`);
       for (const warning of status.warnings) row('', `warning: ${warning}`);
+      for (const note of status.notes ?? []) row('', `note: ${note}`);
       if (status.lastError) row('', `error: ${status.lastError}`);
     }
   } else row('running', 'no');

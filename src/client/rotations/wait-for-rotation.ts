@@ -44,6 +44,7 @@ function printSummary(ctx: CliContext, result: RotationResult, tookMs: number): 
     ctx.out.line(`  ${i === 0 ? 'destinations' : ''.padEnd(12)}  ${d.destination} version ${d.version}`);
   }
   for (const warning of result.warnings) ctx.out.line(`  warning       ${warning}`);
+  for (const note of result.notes ?? []) ctx.out.line(`  note          ${note}`);
 }
 
 /**
