@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createScheduleActivities } from '../activities/schedule-activities.js';
@@ -203,8 +203,10 @@ async function workflowCodeAndDeployment(options: RotationWorkerOptions): Promis
       workflowBundle === undefined
         ? (workflowBundle = await bundleWorkflowCode({
             workflowsPath: WORKFLOWS_PATH,
-            // As Worker.create would: workflow failures encoded like the worker's (src/codec/data-converter.ts).
+            // As Worker.create would: workflow failures encoded like the worker's (src/codec/data-converter.ts),
+            // webpack's output to the Runtime's logger (the SDK's default logger would print it to the console).
             failureConverterPath: options.dataConverter.failureConverterPath,
+            logger: Runtime.instance().logger,
             preloadModules: WORKFLOW_PRELOAD_MODULES,
           })).code
         : 'code' in workflowBundle

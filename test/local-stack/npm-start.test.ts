@@ -216,6 +216,10 @@ describe('npm start (scripts/start-local.sh)', () => {
     expect(await completeWith(ports.emulator, seededKey)).toBe(401);
     expect(await completeWith(ports.emulator, rotated.fileKey)).toBe(200);
     expectNoKeyIn(first.output());
+    // A newcomer's terminal: no webpack statistics from bundling the workflows at start-up, and
+    // the traffic check's source (requests counted, as meant) is a note, not a WARN.
+    expect(first.output()).not.toMatch(/webpack|Workflow bundle created|asset workflow-bundle/);
+    expect(first.output()).not.toMatch(/WARN traffic check/);
     await stopAndCheckNothingIsLeft(first);
     const keysAfterFirstRun = savedEmulatorKeys().length;
 
