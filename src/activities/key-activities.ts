@@ -13,6 +13,7 @@ import {
   OpenRouterPermissionError,
 } from '../openrouter/errors.js';
 import { hashOfKey } from '../openrouter/hash.js';
+import { labelOfKey } from '../errors/redact.js';
 import type { KeyRecord } from '../openrouter/schemas.js';
 import type { CreatedKeyInfo, KeyInfo, RotatorKey, RotatorKeyListing } from './activity-types.js';
 import { creatorOfKeyName } from '../workflow-contract/key-settings.js';
@@ -142,6 +143,10 @@ async function deleteKeysNamed(
     deleted.push(key.label);
   }
   return deleted;
+}
+
+function refusedDelete(label: string, why: string): PolicyViolationError {
+  return new PolicyViolationError(`refusing to delete key ${label}: ${why}; nothing was deleted`);
 }
 
 export function createKeyActivities(deps: ActivityDependencies) {
@@ -320,29 +325,34 @@ export function createKeyActivities(deps: ActivityDependencies) {
     ): Promise<{ alreadyGone: boolean }> {
       const client = deps.openRouter(rotation);
       const caller = deletingWorkflow(rotation, 'deleteKey');
-      let record: KeyRecord | undefined;
-      try {
-        record = await client.getKey(hash, call());
-      } catch (err) {
-        if (!(err instanceof OpenRouterNotFoundError)) throw err;
-      }
-      if (!record) return { alreadyGone: true };
-      const refused = (why: string) =>
-        new PolicyViolationError(`refusing to delete key ${record.label}: ${why}; nothing was deleted`);
-      if (caller === 'sweep') {
-        if (creatorOfKeyName(record.name)?.rotation === undefined)
-          throw refused('a sweep deletes only keys whose name says key-rotator created them');
-      } else if (record.name !== ownKeyName(rotation, authority?.runToken)) {
-        const sealedOld = authority?.sealedOldKey;
-        const old =
-          sealedOld && sealingFor(deps.sealer, rotation, authority.runToken).unseal('old-key', sealedOld);
-        if (!old || hashOfKey(old) !== hash)
-          throw refused(
-            "it is neither a key this run created (its name is another run's) nor the old key this run read from its destinations",
+      // The old key this run sealed in preflight proves itself: no lookup (the rotation's usual path).
+      const sealedOld = caller === 'rotation' ? authority?.sealedOldKey : undefined;
+      const old =
+        sealedOld && sealingFor(deps.sealer, rotation, authority?.runToken).unseal('old-key', sealedOld);
+      let label = old && hashOfKey(old) === hash ? labelOfKey(old) : undefined;
+      if (!label) {
+        let record: KeyRecord;
+        try {
+          record = await client.getKey(hash, call());
+        } catch (err) {
+          if (err instanceof OpenRouterNotFoundError) return { alreadyGone: true };
+          throw err;
+        }
+        label = record.label;
+        const named =
+          caller === 'sweep'
+            ? creatorOfKeyName(record.name) !== undefined
+            : record.name === ownKeyName(rotation, authority?.runToken);
+        if (!named)
+          throw refusedDelete(
+            label,
+            caller === 'sweep'
+              ? 'a sweep deletes only keys whose name says key-rotator created them'
+              : "it is neither a key this run created (its name is another run's) nor the old key this run read from its destinations",
           );
       }
       const holder = (await keysHeldByDestinations(deps, rotation)).get(hash);
-      if (holder) throw refused(`${holder} holds it`);
+      if (holder) throw refusedDelete(label, `${holder} holds it`);
       const { alreadyGone } = await client.deleteKey(hash, call());
       try {
         const still = await client.getKey(hash, call());
