@@ -4,7 +4,7 @@
  * preflight, and set on the new key (and later taken off the old one) one idempotent change at a
  * time. They run on the OpenRouter task queue with the key activities, under the same rate limit.
  */
-import { cancellationSignal } from '@temporalio/activity';
+import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import type { RotationConfig } from '../config/schema.js';
 import { VerificationError } from '../errors/rotator-errors.js';
 import type { OpenRouterClient } from '../openrouter/client.js';
@@ -66,7 +66,13 @@ export function createCarryOverActivities(deps: ActivityDependencies) {
      */
     async readAttachments(rotation: RotationConfig, input: ReadAttachmentsInput): Promise<CarryOverPlan> {
       const client = deps.openRouter(rotation);
-      return readAttachments(client, indexes.of(client.account), rotation, input, cancellationSignal());
+      // This attempt's schedule time, not the first attempt's: a retry (e.g. after a listing that
+      // did not join up) must not be answered by the listing that failed it.
+      const scheduledAtMs = activityInfo().currentAttemptScheduledTimestampMs;
+      return readAttachments(client, indexes.of(client.account), rotation, input, {
+        signal: cancellationSignal(),
+        scheduledAtMs,
+      });
     },
 
     /**

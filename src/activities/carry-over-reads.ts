@@ -136,8 +136,8 @@ function observabilityName(entry: { type: string; name: string | null; id: strin
 
 /**
  * The carry-over reads of one preflight, through the worker's {@link AttachmentIndex}: each is
- * answered by a listing begun after this preflight asked (the staleness rule), shared with every
- * other rotation asking at the same time. The listing runs without this rotation's cancellation
+ * answered by a listing begun after this preflight attempt was scheduled (the staleness rule),
+ * shared with every other rotation it serves. The listing runs without this rotation's cancellation
  * (it serves others too); this rotation stops waiting for it when cancelled.
  */
 class SharedReads {
@@ -146,13 +146,13 @@ class SharedReads {
   constructor(
     readonly client: OpenRouterClient,
     readonly index: AttachmentIndex,
-    readonly signal: AbortSignal,
+    readonly call: PreflightCall,
   ) {
-    this.#since = index.mark();
+    this.#since = index.mark(call.scheduledAtMs);
   }
 
   #read<T>(kind: string, load: () => Promise<T>): Promise<T> {
-    return this.index.read(kind, this.#since, load, this.signal);
+    return this.index.read(kind, this.#since, load, this.call.signal);
   }
 
   /** Every key assignment of the account, by key hash, and whether the listing joined up. */
@@ -310,12 +310,19 @@ async function guardrailFor(
  * creator, guardrail and the allow-lists that name it), with the config's overrides applied.
  * Only reads; under `off` not even those.
  */
+/** The preflight attempt reading: its cancellation, and when Temporal scheduled it (server clock). */
+export interface PreflightCall {
+  signal: AbortSignal;
+  /** Undefined: only listings begun after the read asked answer it. */
+  scheduledAtMs?: number;
+}
+
 export async function readAttachments(
   client: OpenRouterClient,
   index: AttachmentIndex,
   rotation: RotationConfig,
   input: ReadAttachmentsInput,
-  signal: AbortSignal,
+  call: PreflightCall,
 ): Promise<CarryOverPlan> {
   const mode = carryOverModeOf(rotation);
   const configuredWorkspace = rotation.openrouter.workspaceId;
@@ -337,7 +344,7 @@ export async function readAttachments(
   if (mode === 'off') return { ...plan, guardrail: null, allowLists: [], notCarried };
 
   const reader = new CarryOverReader(mode);
-  const reads = new SharedReads(client, index, signal);
+  const reads = new SharedReads(client, index, call);
   const guardrail = await guardrailFor(reads, reader, guardrailSettingOf(rotation), old);
   const { lists, notes } = old
     ? await allowListsNaming(reads, reader, old.hash, old.workspaceId)

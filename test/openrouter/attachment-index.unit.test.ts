@@ -1,10 +1,17 @@
 /**
  * The worker's attachment index: one listing of a kind in flight at a time, shared by every read
- * that asked before it began, and never a listing that began before a read asked (the staleness
- * rule of docs/operations.md, "Carry-over reads in a fleet").
+ * it may serve: one that asked before it began, or whose preflight was scheduled more than the
+ * clock allowance before it began, for at most a minute (the staleness rule of
+ * docs/operations.md, "Carry-over reads in a fleet").
  */
 import { describe, expect, it } from 'vitest';
-import { AttachmentIndex, AttachmentIndexes, accountOf } from '../../src/openrouter/attachment-index.js';
+import {
+  AttachmentIndex,
+  AttachmentIndexes,
+  accountOf,
+  CLOCK_SKEW_ALLOWANCE_MS,
+  MAX_LISTING_AGE_MS,
+} from '../../src/openrouter/attachment-index.js';
 
 /** A listing the test finishes by hand; `calls` counts how many began. */
 function controlledListing() {
@@ -65,6 +72,36 @@ describe('attachment index', () => {
 
     expect(await index.read('byok:', index.mark(), load)).toBe(1);
     expect(await index.read('byok:', index.mark(), load)).toBe(2);
+  });
+
+  it('a listing begun more than the clock allowance after the preflight was scheduled answers it, for a minute', async () => {
+    let now = 100_000;
+    const index = new AttachmentIndex({ now: () => now });
+    let n = 0;
+    const load = async () => ++n;
+    const scheduledAt = 100_000;
+
+    // Begun 2.5 s after a preflight was scheduled: it serves that preflight when it asks later.
+    now = scheduledAt + CLOCK_SKEW_ALLOWANCE_MS + 500;
+    expect(await index.read('assignments', index.mark(now), load)).toBe(1);
+    now += 5_000;
+    expect(await index.read('assignments', index.mark(scheduledAt), load)).toBe(1);
+    // Scheduled less than the allowance before it began: a worker clock running ahead could hide
+    // an assignment made just before the run, so a new listing.
+    expect(await index.read('assignments', index.mark(scheduledAt + 1_000), load)).toBe(2);
+    // Older than a minute: never.
+    now += MAX_LISTING_AGE_MS + 1;
+    expect(await index.read('assignments', index.mark(scheduledAt), load)).toBe(3);
+  });
+
+  it('a failed listing answers no later read', async () => {
+    const index = new AttachmentIndex();
+    const scheduledAt = Date.now() - 10_000;
+
+    await expect(
+      index.read('byok:', index.mark(scheduledAt), () => Promise.reject(new Error('503'))),
+    ).rejects.toThrow('503');
+    expect(await index.read('byok:', index.mark(scheduledAt), async () => 'listed')).toBe('listed');
   });
 
   it('kinds are listed apart, and a failed listing fails the reads it serves but not the next', async () => {
