@@ -24,6 +24,8 @@ export interface DevServerOptions {
   dbFile?: string;
   /** @default "default" */
   namespace?: string;
+  /** More namespaces to create at launch, each with our search attributes. @default [] */
+  extraNamespaces?: string[];
   /** How long to wait for the server to answer health checks. @default 60000 */
   startTimeoutMs?: number;
   /** Where the server's output goes: nowhere, this process's, or an open file descriptor. @default "ignore" */
@@ -42,6 +44,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const port = options.port || (await freePort());
   const namespace = options.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];
+  for (const extra of options.extraNamespaces ?? []) args.push('--namespace', extra);
   args.push('--log-level', 'error');
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort || (await freePort())));

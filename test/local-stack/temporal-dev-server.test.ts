@@ -9,6 +9,7 @@ describe('the shared Temporal dev server', () => {
     try {
       const worker = await Worker.create({
         connection: env.nativeConnection,
+        namespace: env.namespace,
         taskQueue: 'smoke',
         workflowsPath: fileURLToPath(new URL('../fixtures/smoke-workflows.ts', import.meta.url)),
         activities: { greet: async (name: string) => `hello ${name}` },

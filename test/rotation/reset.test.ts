@@ -10,6 +10,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
+import { testNamespace } from '../support/temporal.js';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 
 const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -75,7 +76,7 @@ async function resetTo(
     '--address',
     inject('temporalAddress'),
     '--namespace',
-    inject('temporalNamespace'),
+    testNamespace(),
     '--workflow-id',
     workflowId,
     '--run-id',

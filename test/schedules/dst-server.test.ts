@@ -6,13 +6,13 @@
 import type { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { nextRotationTime } from '../../src/config/rotation-due.js';
 import { parseWallTime, scheduleActionTimes } from '../../src/fields/zoned-time.js';
 import { rotationSchema } from '../../src/config/schema.js';
 import { rotationScheduleOptions } from '../../src/client/schedules/rotation-schedule.js';
 import { rotationScheduleId } from '../../src/workflow-contract/messages.js';
 import { connectCliTestClient, uniqueName } from '../support/cli.js';
+import { testNamespace } from '../support/temporal.js';
 
 let client: Client;
 let close: () => Promise<void>;
@@ -42,7 +42,7 @@ async function createSchedule(timezone: string, rotateAt: string): Promise<strin
 
 async function matchingTimes(name: string, from: string, to: string): Promise<string[]> {
   const response = await client.workflowService.listScheduleMatchingTimes({
-    namespace: inject('temporalNamespace'),
+    namespace: testNamespace(),
     scheduleId: rotationScheduleId(name),
     startTime: msToTs(Date.parse(from)),
     endTime: msToTs(Date.parse(to)),

@@ -21,6 +21,7 @@ import type { rotationWorkflow } from '../../src/workflows/rotation-workflow.js'
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 import { findRunningRotation } from '../../src/client/rotations/running-rotation.js';
 import { rotationWorkflowId } from '../../src/workflow-contract/messages.js';
+import { testNamespace } from '../support/temporal.js';
 
 const REFUSED = /payload is not encrypted by key-rotator's codec \(encoding json\/plain\): refused/;
 
@@ -145,7 +146,7 @@ describe('payload codec: plain input', () => {
       '--address',
       inject('temporalAddress'),
       '--namespace',
-      inject('temporalNamespace'),
+      testNamespace(),
       '--task-queue',
       h.taskQueue,
       '--type',

@@ -17,6 +17,7 @@ import { EncryptionCodec } from '../../src/codec/encryption-codec.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { ConfigError } from '../../src/errors/rotator-errors.js';
 import { resumeSignal } from '../../src/workflow-contract/messages.js';
+import { testNamespace } from '../support/temporal.js';
 
 const codecKey = randomBytes(32).toString('base64');
 const keyring = parseKeyring(JSON.stringify({ active: 'k1', keys: { k1: codecKey } }), 'test');
@@ -284,7 +285,7 @@ describe('codec server with the temporal CLI', () => {
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     const client = new Client({
       connection,
-      namespace: inject('temporalNamespace'),
+      namespace: testNamespace(),
       dataConverter: await createRotatorDataConverter({ keyring }),
     });
     const workflowId = `codec-cli-${randomBytes(4).toString('hex')}`;
@@ -302,7 +303,7 @@ describe('codec server with the temporal CLI', () => {
         '--address',
         inject('temporalAddress'),
         '--namespace',
-        inject('temporalNamespace'),
+        testNamespace(),
         '--workflow-id',
         workflowId,
         '--codec-endpoint',

@@ -19,6 +19,7 @@ import { hashOfKey } from '../../src/openrouter/hash.js';
 import { openRouterTaskQueue, rotationWorkflowId } from '../../src/workflow-contract/messages.js';
 import type { ForgedCall } from '../fixtures/forged-workflows.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
+import { testNamespace } from '../support/temporal.js';
 import type { RotationWorkers } from '../../src/worker/rotation-workers.js';
 
 let h: RotationHarness;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   native = await NativeConnection.connect({ address: inject('temporalAddress') });
   forger = await Worker.create({
     connection: native,
-    namespace: inject('temporalNamespace'),
+    namespace: testNamespace(),
     taskQueue: forgerQueue,
     workflowsPath: fileURLToPath(new URL('../fixtures/forged-workflows.ts', import.meta.url)),
     dataConverter: h.dataConverter,

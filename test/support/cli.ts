@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { inject } from 'vitest';
+import { testNamespace } from './temporal.js';
 import { createRotatorDataConverter } from '../../src/codec/data-converter.js';
 import { parseKeyring } from '../../src/codec/keyring.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -45,7 +46,7 @@ export function cliEnvironment(extra: Record<string, string | undefined> = {}): 
   }
   Object.assign(env, {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    TEMPORAL_NAMESPACE: testNamespace(),
     KEY_ROTATOR_CODEC_KEY: CLI_TEST_KEYRING,
     KEY_ROTATOR_SEALING_KEY: CLI_TEST_SEALING_KEYRING,
     // Keeps a developer's ~/.config/temporalio/temporal.toml out of the tests.
@@ -188,7 +189,7 @@ export function jsonOf<T>(run: CliRun): T {
 
 /** A client on the shared dev server with the CLI tests' codec, and a way to close it. */
 export async function connectCliTestClient(
-  namespace: string = inject('temporalNamespace'),
+  namespace: string = testNamespace(),
 ): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({

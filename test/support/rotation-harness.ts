@@ -11,6 +11,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { testNamespace } from './temporal.js';
 import { createDefaultDependencies } from '../../src/activities/default-dependencies.js';
 import { createRotatorDataConverter, FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { parseKeyring, type Keyring } from '../../src/codec/keyring.js';
@@ -99,7 +100,7 @@ export interface HarnessOptions {
 
 export async function createRotationHarness(options: HarnessOptions = {}): Promise<RotationHarness> {
   const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
+  const namespace = testNamespace();
   const emulator = await startEmulator();
   const dir = await mkdtemp(join(tmpdir(), 'rotation-test-'));
   const keyringJson = JSON.stringify({ active: 'test', keys: { test: randomBytes(32).toString('base64') } });

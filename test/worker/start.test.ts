@@ -13,6 +13,7 @@ import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/tem
 import proto from '@temporalio/proto';
 import { runKeyRotator, startKeyRotator, uniqueName, type RunningCli } from '../support/cli.js';
 import { findFreePort, waitFor } from '../support/net.js';
+import { testNamespace } from '../support/temporal.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 /** The start line, with the time the worker began polling (an ISO timestamp first). */
@@ -67,7 +68,12 @@ describe('key-rotator worker while Temporal is unreachable', () => {
       90_000,
     );
 
-    const server = await startTemporalDevServer({ cliPath: inject('temporalCliPath'), port });
+    // The worker's TEMPORAL_NAMESPACE (support/cli.ts) must exist on this server too.
+    const server = await startTemporalDevServer({
+      cliPath: inject('temporalCliPath'),
+      port,
+      namespace: testNamespace(),
+    });
     servers.push(server);
     const [, , address, version] = await worker.waitForOutput(READY, 180_000);
     expect(address).toBe(`127.0.0.1:${port}`);
@@ -130,7 +136,7 @@ describe('key-rotator worker while Temporal is unreachable', () => {
 
 describe('key-rotator worker versioning settings', () => {
   const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
+  const namespace = testNamespace();
 
   it('joins the named deployment with the given build id, and makes it current only when asked', async () => {
     const deploymentName = uniqueName('key-rotator-test');
