@@ -133,6 +133,34 @@ describe('the npm package', () => {
       expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
   });
 
+  it("links every module it ships on Node.js's own ES module loader (no tsx to paper over a CommonJS import)", async () => {
+    const script = `
+      import { readdirSync } from 'node:fs';
+      import path from 'node:path';
+      import { pathToFileURL } from 'node:url';
+      const dist = process.argv[1];
+      const failed = [];
+      for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.js') || file === 'workflow-bundle.js') continue;
+        await import(pathToFileURL(path.join(dist, file)).href).catch((err) => {
+          if (err instanceof SyntaxError) failed.push(file + ': ' + err.message.split('\\n')[0]);
+        });
+      }
+      console.log(JSON.stringify(failed));
+      process.exit(0);`;
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script, path.join(installed, 'dist')],
+      {
+        cwd: emptyFolder,
+        env: userEnvironment(),
+        timeout: 300_000,
+        maxBuffer: 16 << 20,
+      },
+    );
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual([]);
+  }, 300_000);
+
   it('validates the example config it ships (exit 0) and names the problems of a bad one (exit 2)', async () => {
     const example = path.join(installed, 'examples', 'rotations.yaml');
     const good = await keyRotator(['validate', '-f', example]);

@@ -7,10 +7,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { rootCause } from '@temporalio/common';
 import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 import { redact } from '../../errors/redact.js';
 
-const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+// A default import: @temporalio/proto is CommonJS, so compiled code running on Node's own ESM loader
+// (dist/, the image, the installed package) has no named export `temporal` (tsx let it pass).
+const { EventType, WorkflowTaskFailedCause } = proto.temporal.api.enums.v1;
 
 /** Failures that are part of normal work: a reset itself, a completion raced by new events. */
 const ROUTINE = new Set([
