@@ -42,6 +42,15 @@ const recordingEvents = process.env.RECORD_EVENTS_FIXTURE === '1';
  */
 const rollbackFixture = fileURLToPath(new URL('../fixtures/rotation-history-rollback.json', import.meta.url));
 const recordingRollback = process.env.RECORD_ROLLBACK_FIXTURE === '1';
+/**
+ * A rotation that deleted its old key, recorded with the workflow of commit 2610c17 (before
+ * `retire-previous-versions`, which retires the destinations' previous versions after the delete).
+ * Re-record: RECORD_RETIRE_FIXTURE=1 npx vitest run test/rotation/replay.test.ts.
+ */
+const retireFixture = fileURLToPath(
+  new URL('../fixtures/rotation-history-before-retire.json', import.meta.url),
+);
+const recordingRetire = process.env.RECORD_RETIRE_FIXTURE === '1';
 
 describe('rotation workflow determinism', () => {
   it.runIf(recording)('records a full rotation history as a fixture', async () => {
@@ -136,10 +145,38 @@ describe('rotation workflow determinism', () => {
     }
   });
 
+  it.runIf(recordingRetire)('records a rotation that deletes its old key as a fixture', async () => {
+    const h = await createRotationHarness({ encrypt: false });
+    try {
+      await h.adoptKey(['retire.env']);
+      const rotation = h.rotation('retire', { gracePeriod: '1s' }, ['retire.env']);
+      const worker = await h.worker();
+      const history = await worker.runUntil(async () => {
+        const handle = await h.startRotation(rotation);
+        expect(await handle.result()).toMatchObject({ outcome: 'succeeded', oldKeyDeleted: true });
+        return handle.fetchHistory();
+      });
+      const json = historyToJSON(history);
+      expect(json).not.toMatch(/sk-or-v1-[0-9a-f]{20}/);
+      await writeFile(retireFixture, `${JSON.stringify(JSON.parse(json), null, 1)}\n`);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('replays a recorded rotation that rolled back, named its keys after the run id and sealed v3', async () => {
     const history = historyFromJSON(JSON.parse(await readFile(rollbackFixture, 'utf8')));
     expect(JSON.stringify(history)).toMatch(/writeDestination/);
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'rollback-fixture');
+  });
+
+  it('replays a recorded rotation that deleted its old key, from before previous versions were retired', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(retireFixture, 'utf8')));
+    const deleted = history.events?.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteKey',
+    );
+    expect(deleted).toHaveLength(1);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'retire-fixture');
   });
 
   it('replays a recorded rotation that carried attachments over with the current workflow code', async () => {
