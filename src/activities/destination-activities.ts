@@ -25,6 +25,12 @@ import { sealingFor } from './rotation-sealing.js';
 
 export type WritePurpose = 'store' | 'restore';
 
+/** What retirePreviousVersions did: the versions retired per destination, and what it could not do. */
+export interface RetiredVersions {
+  retired: { destination: string; versions: string[] }[];
+  warnings: string[];
+}
+
 /** Which sealed key each write accepts: a rollback can never be fed the new key, nor a store the old one. */
 const SEALED_KEY_FOR: Record<WritePurpose, SealPurpose> = { store: 'new-key', restore: 'old-key' };
 
@@ -142,6 +148,44 @@ export function createDestinationActivities(deps: ActivityDependencies) {
         },
       );
       return { destination: store.description, version };
+    },
+
+    /**
+     * After the old key was deleted: every destination that keeps versions retires those holding
+     * it (SecretStore.retirePrevious). Each destination is tried; a retryable failure of any makes
+     * the activity retry (retiring is idempotent), the others come back as warnings.
+     */
+    async retirePreviousVersions(
+      rotation: RotationConfig,
+      sealedOldKey: SealedSecret,
+      run: RunBinding = {},
+    ): Promise<RetiredVersions> {
+      const oldKey = sealingFor(deps.sealer, rotation, run.runToken).unseal('old-key', sealedOldKey);
+      const result: RetiredVersions = { retired: [], warnings: [] };
+      let retry: DestinationError | undefined;
+      for (const store of deps.stores(rotation)) {
+        if (!store.retirePrevious) continue;
+        try {
+          const versions = await store.retirePrevious(oldKey);
+          if (versions.length > 0) {
+            result.retired.push({ destination: store.description, versions });
+            log.info(`retired the versions holding the deleted key in ${store.description}`, {
+              rotation: rotation.name,
+              label: labelOfKey(oldKey),
+              versions,
+            });
+          }
+        } catch (err) {
+          if (err instanceof DestinationError && err.retryable) retry ??= err;
+          const reason =
+            err instanceof DestinationError ? err.message : `${store.description}: ${String(err)}`;
+          result.warnings.push(
+            `the versions holding the deleted key ${labelOfKey(oldKey)} were not retired (${reason})`,
+          );
+        }
+      }
+      if (retry) throw retry;
+      return result;
     },
 
     /**

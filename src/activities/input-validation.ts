@@ -171,6 +171,7 @@ export const destinationActivityInputs = {
       z.union([restoreBinding, runBinding]).optional(),
     ]),
   verifyDestinations: () => z.tuple([keyHash]),
+  retirePreviousVersions: () => z.tuple([sealedSecret, runBinding.optional()]),
 } satisfies ActivityInputSchemas<DestinationActivities>;
 
 export interface InputValidationOptions {

@@ -82,4 +82,12 @@ export interface SecretStore {
    * never takes effect fails the verification.
    */
   settle?(): Promise<void>;
+  /**
+   * Optional: retires the versions that hold `retiredValue`, a key just deleted at OpenRouter, so
+   * that no one takes a dead key from the history (Key Vault disables them; Secret Manager
+   * disables them, or destroys them with `destroyPrevious`). Never the version consumers read.
+   * Idempotent: a retired version is not retired again. Called after the delete step, best effort.
+   * @returns the ids of the versions it retired now
+   */
+  retirePrevious?(retiredValue: string): Promise<string[]>;
 }

@@ -45,6 +45,7 @@ import type { RotationInput, RotationResult } from '../workflow-contract/message
 import { notDueBecause, preflight, type OldKey } from './old-key.js';
 import { reasonOf, rotationFailure } from './rotation-failures.js';
 import { RotationState, type FinalOutcome, type RotationObserver } from './rotation-state.js';
+import { retirePreviousVersions } from './retire-previous.js';
 import { recordedOutcome, recordOutcomeOnSchedule } from './schedule-outcome.js';
 import { drawRunToken, runBinding } from './run-token.js';
 
@@ -261,6 +262,9 @@ async function rotate(
   // ── release the old key's hash from the allow-lists: only now that it is gone ──────────────────
   if (carryOver && oldKey && oldKeyDeleted)
     await releaseOldKey(rotation, carryOver, oldKey, activities, state);
+
+  // ── retire the destinations' versions that hold the deleted key (best effort) ─────────────────
+  if (oldKeyDeleted) await retirePreviousVersions(rotation, sealedOldKey, run, activities, state);
 
   state.finish('succeeded', 'done');
   reportActiveKey(rotation, newKey, graceMs, state);

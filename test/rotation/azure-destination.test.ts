@@ -8,12 +8,18 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RotationConfig } from '../../src/config/schema.js';
+import { labelOfKey } from '../../src/errors/redact.js';
 import { hashOfKey } from '../../src/openrouter/hash.js';
 import { DATA_ACTION, KeyVaultFake, trustKeyVaultFake } from '../stores/azure-key-vault-fake.js';
 import { createRotationHarness, type RotationHarness } from '../support/rotation-harness.js';
 
 const WRITER = '00000000-0000-4000-8000-00000000000a';
 const READER = '00000000-0000-4000-8000-00000000000b';
+const UPDATELESS = '00000000-0000-4000-8000-00000000000c';
+const SECRET_ENV: Record<string, string> = {
+  [READER]: 'AZ_READER_SECRET',
+  [UPDATELESS]: 'AZ_UPDATELESS_SECRET',
+};
 let h: RotationHarness;
 let fake: KeyVaultFake;
 
@@ -22,13 +28,15 @@ beforeAll(async () => {
   trustKeyVaultFake(fake);
   fake.addApp(WRITER, 'writer-secret');
   fake.addApp(READER, 'reader-secret', [DATA_ACTION.get, DATA_ACTION.readMetadata]);
+  fake.addApp(UPDATELESS, 'updateless-secret', [DATA_ACTION.get, DATA_ACTION.readMetadata, DATA_ACTION.set]);
   h.workerEnv.AZ_WRITER_SECRET = 'writer-secret';
   h.workerEnv.AZ_READER_SECRET = 'reader-secret';
+  h.workerEnv.AZ_UPDATELESS_SECRET = 'updateless-secret';
   h.allow({
     azureVaultUrls: [fake.vaultUrl],
     azureAuthorityHosts: [fake.authorityHost],
     azureSecrets: ['acme/apps-*'],
-    credentialEnvs: ['AZ_WRITER_SECRET', 'AZ_READER_SECRET'],
+    credentialEnvs: ['AZ_WRITER_SECRET', 'AZ_READER_SECRET', 'AZ_UPDATELESS_SECRET'],
   });
 }, 180_000);
 afterAll(async () => {
@@ -53,13 +61,13 @@ function keyVault(secret: string, clientId = WRITER) {
       method: 'client-secret',
       tenantId: fake.tenantId,
       clientId,
-      clientSecret: { env: clientId === READER ? 'AZ_READER_SECRET' : 'AZ_WRITER_SECRET' },
+      clientSecret: { env: SECRET_ENV[clientId] ?? 'AZ_WRITER_SECRET' },
     },
   };
 }
 
 describe('Azure Key Vault in a rotation', () => {
-  it('sets the new key as a version beside the file, the old version left enabled, then deletes the old key', async () => {
+  it('sets the new key as a version beside the file, deletes the old key, then disables the version holding it', async () => {
     const old = await h.adoptKey(['azure-ok.env']);
     fake.seed('apps-azure-ok', old.key);
     const rotation = h.rotation('azure-ok', {
@@ -72,10 +80,32 @@ describe('Azure Key Vault in a rotation', () => {
     expect(
       fake.view('apps-azure-ok')?.map((v) => [v.value, v.enabled, v.tags['key-rotator-rotation']]),
     ).toEqual([
-      [old.key, true, undefined],
+      [old.key, false, undefined],
       [newKey, true, 'azure-ok'],
     ]);
     expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);
+  });
+
+  it('a version that cannot be disabled leaves the rotation succeeded, with a warning naming the data action', async () => {
+    const old = await h.adoptKey(['azure-warn.env']);
+    fake.seed('apps-azure-warn', old.key);
+    const rotation = h.rotation('azure-warn', {
+      destinations: [
+        keyVault('apps-azure-warn', UPDATELESS),
+        { type: 'file', path: join(h.dir, 'azure-warn.env') },
+      ],
+    });
+    const result = await run(rotation);
+    if (result instanceof Error) throw result;
+    expect(result.outcome).toBe('succeeded');
+    expect(result.oldKeyDeleted).toBe(true);
+    expect(result.warnings.join('\n')).toContain(
+      'the versions holding the deleted key ' +
+        `${labelOfKey(old.key)} were not retired (azure-key-vault:acme/apps-azure-warn: Key Vault refused ` +
+        'to disable version',
+    );
+    expect(result.warnings.join('\n')).toContain('Microsoft.KeyVault/vaults/secrets/update/action');
+    expect(fake.view('apps-azure-warn')?.map((v) => v.enabled)).toEqual([true, true]);
   });
 
   it('a destination refused after Key Vault took the new key rolls back: the old key is the newest version again', async () => {

@@ -59,14 +59,14 @@ describe('GCP Secret Manager in a rotation', () => {
     return { rotation, old, secretName: `projects/${project}/secrets/${secret}` };
   }
 
-  it('adds the new key as a version under the alias beside the file, the old version left enabled, then deletes the old key', async () => {
+  it('adds the new key as a version under the alias beside the file, deletes the old key, then disables the old version', async () => {
     const { rotation, old, secretName } = await setUp('gcp-ok', 'apps-gcp-ok');
     const result = await run(rotation);
     if (result instanceof Error) throw result;
     const newKey = (await h.readKeyFrom('gcp-ok.env'))!;
     expect(result.newKey?.hash).toBe(hashOfKey(newKey));
     expect(fake.view(secretName)?.versions).toEqual([
-      { value: old.key, state: 'ENABLED', aliases: [] },
+      { value: old.key, state: 'DISABLED', aliases: [] },
       { value: newKey, state: 'ENABLED', aliases: ['current'] },
     ]);
     expect(h.emulator.snapshot().keys.find((k) => k.hash === old.hash)?.deleted).toBe(true);

@@ -33,13 +33,22 @@ const OTHER_KEY = 'sk-or-v1-' + 'c'.repeat(64);
 const WRITER = '00000000-0000-4000-8000-000000000001';
 const READER = '00000000-0000-4000-8000-000000000002';
 const CERT_APP = '00000000-0000-4000-8000-000000000003';
+const UPDATELESS = '00000000-0000-4000-8000-000000000004';
 const EXPIRES = '2027-01-07T12:00:00.000Z';
 const options = {
   idempotencyToken: 'azure-test-0001-store-0000000000',
   rotation: 'checkout',
   keyExpiresAt: () => Promise.resolve(EXPIRES),
 };
-const env: Record<string, string> = { AZ_WRITER_SECRET: 'writer-secret', AZ_READER_SECRET: 'reader-secret' };
+const env: Record<string, string> = {
+  AZ_WRITER_SECRET: 'writer-secret',
+  AZ_READER_SECRET: 'reader-secret',
+  AZ_UPDATELESS_SECRET: 'updateless-secret',
+};
+const SECRET_ENV: Record<string, string> = {
+  [READER]: 'AZ_READER_SECRET',
+  [UPDATELESS]: 'AZ_UPDATELESS_SECRET',
+};
 
 describe('Azure Key Vault destination (the SDK unchanged, a fake of the published REST API)', () => {
   let fake: KeyVaultFake;
@@ -51,6 +60,11 @@ describe('Azure Key Vault destination (the SDK unchanged, a fake of the publishe
     trustKeyVaultFake(fake);
     fake.addApp(WRITER, env.AZ_WRITER_SECRET!);
     fake.addApp(READER, env.AZ_READER_SECRET!, [DATA_ACTION.get, DATA_ACTION.readMetadata]);
+    fake.addApp(UPDATELESS, env.AZ_UPDATELESS_SECRET!, [
+      DATA_ACTION.get,
+      DATA_ACTION.readMetadata,
+      DATA_ACTION.set,
+    ]);
     const dir = mkdtempSync(join(tmpdir(), 'azure-cert-'));
     const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
     execFileSync(
@@ -90,7 +104,7 @@ describe('Azure Key Vault destination (the SDK unchanged, a fake of the publishe
         method: 'client-secret',
         tenantId: fake.tenantId,
         clientId,
-        clientSecret: { env: clientId === READER ? 'AZ_READER_SECRET' : 'AZ_WRITER_SECRET' },
+        clientSecret: { env: SECRET_ENV[clientId] ?? 'AZ_WRITER_SECRET' },
       },
       ...extra,
     });
@@ -137,6 +151,35 @@ describe('Azure Key Vault destination (the SDK unchanged, a fake of the publishe
       [NEW_KEY, true, 'sk-or-v1-bbb...bbbb'],
       [OLD_KEY, true, 'sk-or-v1-aaa...aaaa'],
     ]);
+  });
+
+  it('retirePrevious disables the versions holding the deleted key, never the newest; again it does nothing', async () => {
+    const { store, name } = destination();
+    const [first, second] = [fake.seed(name, OLD_KEY), fake.seed(name, OLD_KEY)];
+    fake.seed(name, OTHER_KEY);
+    await store.write(NEW_KEY, options);
+    expect((await store.retirePrevious!(OLD_KEY)).sort()).toEqual([first, second].sort());
+    expect(await store.retirePrevious!(OLD_KEY)).toEqual([]);
+    expect(await store.retirePrevious!(NEW_KEY)).toEqual([]);
+    expect(fake.view(name)?.map((v) => [v.value, v.enabled])).toEqual([
+      [OLD_KEY, false],
+      [OLD_KEY, false],
+      [OTHER_KEY, true],
+      [NEW_KEY, true],
+    ]);
+    expect((await store.read())?.value).toBe(NEW_KEY);
+  });
+
+  it('retirePrevious without the update data action fails naming it, and disables nothing', async () => {
+    const { store, name } = destination({}, UPDATELESS);
+    fake.seed(name, OLD_KEY);
+    await store.write(NEW_KEY, options);
+    const denied = await store.retirePrevious!(OLD_KEY).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(DestinationAuthError);
+    expect(String(denied)).toContain(
+      `grant the worker's identity Microsoft.KeyVault/vaults/secrets/update/action on acme/secrets/${name}`,
+    );
+    expect(fake.view(name)?.map((v) => v.enabled)).toEqual([true, true]);
   });
 
   it('a retry after a lost reply adds no second version', async () => {

@@ -60,6 +60,7 @@ interface FakeRequest {
   } | null;
   updateMask: { paths: string[] } | null;
   payload: { data: Buffer } | null;
+  filter: string;
 }
 
 type Handler = (
@@ -310,6 +311,20 @@ export class SecretManagerFake {
             `Secret Version [${secretName}/versions/${version.number}] is in ${version.state} state.`,
           );
         return { name: `${secretName}/versions/${version.number}`, payload: { data: version.data } };
+      }
+      case 'ListSecretVersions': {
+        this.check(identity, 'secretmanager.versions.list', request.parent);
+        const secret = this.secret(request.parent);
+        // The filters the reference documents for versions, of which the fake knows `state:<STATE>`.
+        const state = /^state:([A-Z]+)$/.exec(request.filter)?.[1];
+        if (request.filter !== '' && !state)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `the fake does not filter by ${request.filter}`);
+        // Newest first, as the service lists them; one page.
+        const versions = [...secret.versions]
+          .reverse()
+          .filter((v) => state === undefined || v.state === state)
+          .map((v) => this.versionMessage(request.parent, v));
+        return { versions, nextPageToken: '', totalSize: versions.length };
       }
       case 'GetSecretVersion': {
         const [secretName, selector] = splitVersionName(request.name);

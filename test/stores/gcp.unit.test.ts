@@ -44,6 +44,7 @@ describe('GCP Secret Manager destination (library unchanged, fake of the publish
   let fake: SecretManagerFake;
   let writer: { file: string; email: string };
   let reader: { file: string; email: string };
+  let lister: { file: string; email: string };
   let counter = 0;
 
   beforeAll(async () => {
@@ -52,6 +53,12 @@ describe('GCP Secret Manager destination (library unchanged, fake of the publish
     writer = writeServiceAccountKey(dir, 'rotator');
     reader = writeServiceAccountKey(dir, 'reader');
     fake.grant(reader.email, ['secretmanager.secrets.get', 'secretmanager.versions.access']);
+    lister = writeServiceAccountKey(dir, 'lister');
+    fake.grant(lister.email, [
+      'secretmanager.secrets.get',
+      'secretmanager.versions.access',
+      'secretmanager.versions.list',
+    ]);
   });
   afterAll(async () => {
     await fake?.stop();
@@ -106,6 +113,53 @@ describe('GCP Secret Manager destination (library unchanged, fake of the publish
       { value: NEW_KEY, state: 'ENABLED', aliases: [] },
       { value: OLD_KEY, state: 'ENABLED', aliases: ['current'] },
     ]);
+  });
+
+  it('retirePrevious disables the versions holding the deleted key, never latest or an aliased one; destroyPrevious destroys them', async () => {
+    const { store, name } = destination({ versionAlias: 'current' });
+    fake.seed(name, OLD_KEY);
+    await store.write(NEW_KEY, options);
+    // Versions 3 (the old key again, by hand) and 4 (latest); the alias stays on 2.
+    fake.addVersion(name, OLD_KEY);
+    fake.addVersion(name, NEW_KEY);
+    expect(await store.retirePrevious!(OLD_KEY)).toEqual(['3', '1']);
+    expect(await store.retirePrevious!(OLD_KEY)).toEqual([]);
+    expect(fake.view(name)?.versions.map((v) => v.state)).toEqual([
+      'DISABLED',
+      'ENABLED',
+      'DISABLED',
+      'ENABLED',
+    ]);
+    expect(await store.read()).toEqual({ value: NEW_KEY, version: '2' });
+
+    const destroying = destination({ destroyPrevious: true });
+    fake.seed(destroying.name, OLD_KEY);
+    await destroying.store.write(NEW_KEY, options);
+    expect(await destroying.store.retirePrevious!(OLD_KEY)).toEqual(['1']);
+    expect(fake.view(destroying.name)?.versions).toEqual([
+      { value: '', state: 'DESTROYED', aliases: [] },
+      { value: NEW_KEY, state: 'ENABLED', aliases: [] },
+    ]);
+  });
+
+  it('retirePrevious without secretmanager.versions.disable fails naming the permission, and disables nothing', async () => {
+    const { store, name } = destination();
+    fake.seed(name, OLD_KEY);
+    await store.write(NEW_KEY, options);
+    const { store: reading } = destination({
+      secret: name.split('/').pop()!,
+      credentials: { file: reader.file },
+    });
+    fake.grant(reader.email, [
+      'secretmanager.secrets.get',
+      'secretmanager.versions.access',
+      'secretmanager.versions.list',
+    ]);
+    const denied = await reading.retirePrevious!(OLD_KEY).catch((e: unknown) => e);
+    fake.grant(reader.email, ['secretmanager.secrets.get', 'secretmanager.versions.access']);
+    expect(denied).toBeInstanceOf(DestinationAuthError);
+    expect(String(denied)).toContain(`grant the worker's identity secretmanager.versions.disable on ${name}`);
+    expect(fake.view(name)?.versions.map((v) => v.state)).toEqual(['ENABLED', 'ENABLED']);
   });
 
   it('a retry after a lost reply adds no second version', async () => {

@@ -43,6 +43,7 @@ const samples: Record<string, { config: DestinationConfig; label: string }> = {
       project: 'acme-prod',
       secret: 'openrouter-api-key',
       versionAlias: 'current',
+      destroyPrevious: false,
       credentials: { file: '/run/gcp/key.json' },
       endpoint: 'https://secretmanager.internal.example.com',
     },

@@ -102,6 +102,21 @@ export class AzureKeyVaultStore implements SecretStore {
     return this.makeCurrent(previousValue, options, 'restore the previous key');
   }
 
+  /** Disables every enabled version that holds `retiredValue`, except the newest (what consumers read). */
+  async retirePrevious(retiredValue: string): Promise<string[]> {
+    const newest = await this.newest();
+    const retired: string[] = [];
+    for (const { version, enabled } of await this.versions()) {
+      if (!enabled || version === newest?.version) continue;
+      if ((await this.getVersion(version))?.value !== retiredValue) continue;
+      await this.call('updateSecret', `disable version ${version}`, async () =>
+        (await this.api()).updateSecretProperties(this.config.secret, version, { enabled: false }),
+      );
+      retired.push(version);
+    }
+    return retired;
+  }
+
   private async makeCurrent(value: string, options: WriteOptions, action: string): Promise<WriteResult> {
     const before = await this.newest();
     // Already the newest version: a retry after a lost reply, or a rollback of a write that never happened.

@@ -40,6 +40,9 @@ export const PERMISSION_OF = {
   updateSecret: 'secretmanager.secrets.update',
   addSecretVersion: 'secretmanager.versions.add',
   accessSecretVersion: 'secretmanager.versions.access',
+  listSecretVersions: 'secretmanager.versions.list',
+  disableSecretVersion: 'secretmanager.versions.disable',
+  destroySecretVersion: 'secretmanager.versions.destroy',
 } as const;
 
 export type SecretManagerCall = keyof typeof PERMISSION_OF;

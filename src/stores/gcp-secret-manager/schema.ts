@@ -44,6 +44,11 @@ export const gcpSecretManagerDestinationSchema = z
      */
     credentials: secretRef.optional(),
     /**
+     * After the old key is deleted, destroy the versions that hold it (their data is gone for
+     * good) rather than disable them (which can be undone). @default false
+     */
+    destroyPrevious: z.boolean().default(false),
+    /**
      * Endpoint override (`https://host[:port]`, e.g. a regional or Private Service Connect
      * endpoint); checked against the worker policy's `gcpSecretManagerEndpoints`.
      */

@@ -47,6 +47,9 @@ export interface SecretManagerApi {
     payload: { data: Buffer };
   }): Promise<[SecretVersion, ...unknown[]]>;
   accessSecretVersion(request: { name: string }): Promise<[AccessResponse, ...unknown[]]>;
+  listSecretVersions(request: { parent: string; filter: string }): Promise<[SecretVersion[], ...unknown[]]>;
+  disableSecretVersion(request: { name: string }): Promise<[SecretVersion, ...unknown[]]>;
+  destroySecretVersion(request: { name: string }): Promise<[SecretVersion, ...unknown[]]>;
 }
 
 interface Version {
@@ -110,6 +113,36 @@ export class GcpSecretManagerStore implements SecretStore {
     if (previousValue === '')
       throw new DestinationError(this.description, 'refusing to restore an empty value');
     return this.makeCurrent(previousValue, options, 'restore the previous key');
+  }
+
+  /**
+   * Disables (with `destroyPrevious`, destroys) every enabled version that holds `retiredValue`,
+   * except those consumers read: latest, and any version an alias points at.
+   */
+  async retirePrevious(retiredValue: string): Promise<string[]> {
+    const secret = await this.getSecret();
+    if (!secret) return [];
+    const latest = await this.accessVersion('latest');
+    const kept = new Set([latest?.number, ...Object.values(aliasNumbers(secret.versionAliases))]);
+    const [enabled] = await this.call('listSecretVersions', 'list the versions of the secret', async () =>
+      (await this.api()).listSecretVersions({ parent: this.name, filter: 'state:ENABLED' }),
+    );
+    const retired: string[] = [];
+    for (const version of enabled) {
+      const number = versionNumber(version.name);
+      if (kept.has(number) || (await this.accessVersion(String(number)))?.value !== retiredValue) continue;
+      const name = `${this.name}/versions/${number}`;
+      if (this.config.destroyPrevious)
+        await this.call('destroySecretVersion', `destroy version ${number}`, async () =>
+          (await this.api()).destroySecretVersion({ name }),
+        );
+      else
+        await this.call('disableSecretVersion', `disable version ${number}`, async () =>
+          (await this.api()).disableSecretVersion({ name }),
+        );
+      retired.push(String(number));
+    }
+    return retired;
   }
 
   private async makeCurrent(value: string, options: WriteOptions, action: string): Promise<WriteResult> {
