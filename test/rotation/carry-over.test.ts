@@ -297,7 +297,7 @@ describe('carry-over of what is attached to a key', () => {
     expect(h.liveKeys()).toHaveLength(keysBefore);
   });
 
-  it('carryOver off: 6 calls to OpenRouter (5 and the delete’s authority read), none of them a carry-over read or write', async () => {
+  it('carryOver off: 5 calls to OpenRouter, none of them a carry-over read or write', async () => {
     const { old, byok, traces } = await attachedKey('off.env');
     const rotation = h.rotation(
       'off',
@@ -315,8 +315,6 @@ describe('carry-over of what is attached to a key', () => {
       'GET /api/v1/keys/{hash}',
       'POST /api/v1/keys',
       'GET /api/v1/key',
-      // deleteKey reads the key it deletes to check the run's authority over it (issue 28, 69c90e4).
-      'GET /api/v1/keys/{hash}',
       'DELETE /api/v1/keys/{hash}',
       'GET /api/v1/keys/{hash}',
     ]);
