@@ -96,13 +96,17 @@ describe('the codec server and the sealed keys in history', () => {
 
     // Every key of the codec keyring, tried under every key id a blob names, as both purposes.
     const workflowId = rotationWorkflowId(rotation.name);
+    // The run token the activities received (sealed:v4 binds a blob to its run).
+    const runToken = /"runToken":"([0-9a-f-]{36})"/.exec(decoded)?.[1];
+    expect(runToken, 'the run token in the activity inputs').toBeDefined();
     for (const blob of blobs) {
       const [, version, purpose, keyId] = /^sealed:(v\d+):([a-z-]+):(.+):[^:]+$/.exec(blob)!;
-      expect(version, blob.slice(0, 40)).toBe('v3');
+      expect(version, blob.slice(0, 40)).toBe('v4');
       const context: SealContext = {
         purpose: purpose as SealContext['purpose'],
         rotation: rotation.name,
         workflowId,
+        runToken,
       };
       for (const codecKey of h.keyring.keys.values()) {
         const codecKeyUnderBlobId = parseKeyring(
