@@ -6,23 +6,17 @@
  * read by the worker, not here, so they are only looked for with --check-env (run where the worker runs).
  */
 import { Option, type Command } from 'commander';
-import { findEnvironmentProblems, findPolicyProblems } from '../../policy/check-environment.js';
-import { ConfigFileError } from '../../config-files/config-file-error.js';
-import { loadConfig } from '../../config/load-config.js';
-import { loadWorkerPolicyFile, workerPolicyFile } from '../../policy/load-worker-policy.js';
 import type { CliContext } from '../cli-context.js';
 import { executeApplyPlan, planApply, type PlanAction, type PlanEntry } from '../schedules/apply-plan.js';
 import type { FieldChange } from '../schedules/deep-diff.js';
 import { describeCarryOverSettings } from '../../workflows/carry-over-summary.js';
 import { rotationTaskQueue } from '../workflow-names.js';
+import { loadCheckedConfig, type ConfigCheckOptions } from './validate.js';
 
-interface ApplyOptions {
-  file: string;
+interface ApplyOptions extends ConfigCheckOptions {
   dryRun?: boolean;
   prune?: boolean;
   json?: boolean;
-  checkEnv?: boolean;
-  policy?: string;
 }
 
 const SYMBOL: Record<PlanAction, string> = {
@@ -83,17 +77,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
     )
     .option('--json', 'print the plan as JSON')
     .action(async (options: ApplyOptions) => {
-      const config = await loadConfig(options.file);
-      const policyFile = workerPolicyFile({ file: options.policy, env: ctx.env });
-      const policy = policyFile === undefined ? undefined : await loadWorkerPolicyFile(policyFile);
-      const policyProblems = policy ? findPolicyProblems(config, policy, { cwd: ctx.cwd }) : [];
-      const problems = [
-        ...policyProblems,
-        ...(options.checkEnv
-          ? findEnvironmentProblems(config, ctx.env, { cwd: ctx.cwd, policyProblems })
-          : []),
-      ];
-      if (problems.length > 0) throw new ConfigFileError(options.file, problems);
+      const { config } = await loadCheckedConfig(options, ctx);
       const { client, address, namespace } = await ctx.temporal();
       const taskQueue = rotationTaskQueue(ctx.env);
       const plan = await planApply(client, config, { prune: options.prune, taskQueue });
