@@ -16,7 +16,8 @@ import { DestinationConflictError, DestinationError } from '../../errors/rotator
 import { labelOfKey } from '../../errors/redact.js';
 import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
 import { KEY_LABEL_TAG, MANAGED_BY, MANAGED_BY_TAG, ROTATION_TAG } from '../managed-marks.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import type { StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { SetValueStore, type SetPurpose } from '../set-value-store.js';
 import { azureDestinationError, isDisabledSecret, statusOf, type KeyVaultCall } from './errors.js';
 import { azureKeyVaultDestinationLabel } from './label.js';
 import { azureVaultName, type AzureKeyVaultDestinationConfig } from './schema.js';
@@ -33,7 +34,7 @@ interface Version {
   createdOn: Date | undefined;
 }
 
-export class AzureKeyVaultStore implements SecretStore {
+export class AzureKeyVaultStore extends SetValueStore {
   readonly description: string;
   /** `<vault>/secrets/<name>`, for the permission messages. */
   private readonly secretId: string;
@@ -43,6 +44,7 @@ export class AzureKeyVaultStore implements SecretStore {
     private readonly config: AzureKeyVaultDestinationConfig,
     context: SecretRefDeps = {},
   ) {
+    super();
     this.description = azureKeyVaultDestinationLabel(config);
     this.secretId = `${azureVaultName(config)}/secrets/${config.secret}`;
     let client: Promise<KeyVaultApi> | undefined;
@@ -90,16 +92,13 @@ export class AzureKeyVaultStore implements SecretStore {
     return current && current.value !== '' ? { value: current.value, version: current.version } : null;
   }
 
-  async write(value: string, options: WriteOptions): Promise<WriteResult> {
-    if (value === '') throw new DestinationError(this.description, 'refusing to write an empty value');
-    return this.makeCurrent(value, options, 'store the new version');
-  }
-
-  /** The old key goes back as the newest version, which is what consumers read. */
-  async restore(previousValue: string, options: WriteOptions): Promise<WriteResult> {
-    if (previousValue === '')
-      throw new DestinationError(this.description, 'refusing to restore an empty value');
-    return this.makeCurrent(previousValue, options, 'restore the previous key');
+  /** A new newest version (what consumers read) holding `value`; a rollback sets the old key the same way. */
+  protected setValue(value: string, purpose: SetPurpose, options: WriteOptions): Promise<WriteResult> {
+    return this.makeCurrent(
+      value,
+      options,
+      purpose === 'write the new key' ? 'store the new version' : purpose,
+    );
   }
 
   /** Disables every enabled version that holds `retiredValue`, except the newest (what consumers read). */

@@ -18,7 +18,8 @@ import {
 import { labelOfKey } from '../../errors/redact.js';
 import { resolveSecretRef, type SecretRefDeps } from '../../fields/secret-ref.js';
 import { MANAGED_BY, MANAGED_BY_TAG, ROTATION_TAG } from '../managed-marks.js';
-import type { SecretStore, StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import type { StoredSecret, WriteOptions, WriteResult } from '../secret-store.js';
+import { SetValueStore, type SetPurpose } from '../set-value-store.js';
 import { gcpDestinationError, grpcCode, GrpcCode, type SecretManagerCall } from './errors.js';
 import { gcpSecretManagerDestinationLabel } from './label.js';
 import { gcpSecretName, type GcpSecretManagerDestinationConfig } from './schema.js';
@@ -58,7 +59,7 @@ interface Version {
   number: number;
 }
 
-export class GcpSecretManagerStore implements SecretStore {
+export class GcpSecretManagerStore extends SetValueStore {
   readonly description: string;
   private readonly name: string;
   private readonly api: () => Promise<SecretManagerApi>;
@@ -67,6 +68,7 @@ export class GcpSecretManagerStore implements SecretStore {
     private readonly config: GcpSecretManagerDestinationConfig,
     context: SecretRefDeps = {},
   ) {
+    super();
     this.description = gcpSecretManagerDestinationLabel(config);
     this.name = gcpSecretName(config);
     let client: Promise<SecretManagerApi> | undefined;
@@ -103,16 +105,13 @@ export class GcpSecretManagerStore implements SecretStore {
     return { value: current.value, version: String(current.number) };
   }
 
-  async write(value: string, options: WriteOptions): Promise<WriteResult> {
-    if (value === '') throw new DestinationError(this.description, 'refusing to write an empty value');
-    return this.makeCurrent(value, options, 'store the new version');
-  }
-
-  /** The old key goes back as the newest version (what `latest` hands out), under the alias again. */
-  async restore(previousValue: string, options: WriteOptions): Promise<WriteResult> {
-    if (previousValue === '')
-      throw new DestinationError(this.description, 'refusing to restore an empty value');
-    return this.makeCurrent(previousValue, options, 'restore the previous key');
+  /** A new newest version (what `latest` hands out) holding `value`, under the alias; a rollback sets the old key the same way. */
+  protected setValue(value: string, purpose: SetPurpose, options: WriteOptions): Promise<WriteResult> {
+    return this.makeCurrent(
+      value,
+      options,
+      purpose === 'write the new key' ? 'store the new version' : purpose,
+    );
   }
 
   /**
