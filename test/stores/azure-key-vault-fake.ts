@@ -17,14 +17,11 @@
  * seconds, as the service's. The token endpoint takes the client credentials grant (a client secret,
  * or a certificate's signed client assertion, checked against the registered certificate).
  */
-import { execFileSync } from 'node:child_process';
 import { createVerify, randomBytes, X509Certificate } from 'node:crypto';
 import dns from 'node:dns';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls from 'node:tls';
 // The SDK's own wire models (not exported from its entry point, so by file).
 import type {
@@ -42,6 +39,7 @@ import {
   secretUpdateParametersSerializer,
 } from '../../node_modules/@azure/keyvault-secrets/dist/esm/models/models.js';
 import { LATEST_API_VERSION } from '../../node_modules/@azure/keyvault-secrets/dist/esm/secretsModels.js';
+import { selfSignedCertificate } from '../support/self-signed-certificate.js';
 
 /** The data actions of Azure RBAC for secrets (Key Vault Secrets Officer has them all). */
 export const DATA_ACTION = {
@@ -122,32 +120,10 @@ export class KeyVaultFake {
   }
 
   static async start(): Promise<KeyVaultFake> {
-    const dir = mkdtempSync(join(tmpdir(), 'azure-fake-'));
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${RESOURCE_HOST}`,
-        '-addext',
-        `subjectAltName=DNS:*.${RESOURCE_HOST},DNS:${AUTHORITY_HOST},IP:127.0.0.1`,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile, certFile } = selfSignedCertificate({
+      commonName: RESOURCE_HOST,
+      altNames: [`DNS:*.${RESOURCE_HOST}`, `DNS:${AUTHORITY_HOST}`, 'IP:127.0.0.1'],
+    });
     const caPem = readFileSync(certFile, 'utf8');
     const bound: { fake?: KeyVaultFake } = {};
     const server = createServer({ key: readFileSync(keyFile), cert: caPem }, (req, res) => {

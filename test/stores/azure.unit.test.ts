@@ -6,7 +6,6 @@
  * retry after a lost reply, another writer, refused permissions and credentials, config and
  * policy refusals.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import {
 } from '../../src/stores/azure-key-vault/index.js';
 import { policyFor } from '../support/worker-policy.js';
 import { DATA_ACTION, KeyVaultFake, trustKeyVaultFake } from './azure-key-vault-fake.js';
+import { selfSignedCertificate } from '../support/self-signed-certificate.js';
 
 const OLD_KEY = 'sk-or-v1-' + 'a'.repeat(64);
 const NEW_KEY = 'sk-or-v1-' + 'b'.repeat(64);
@@ -66,26 +66,11 @@ describe('Azure Key Vault destination (the SDK unchanged, a fake of the publishe
       DATA_ACTION.set,
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'azure-cert-'));
-    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=rotator',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile: cert } = selfSignedCertificate({
+      commonName: 'rotator',
+      keyType: 'rsa',
+      dir,
+    });
     certificateFile = join(dir, 'rotator.pem');
     writeFileSync(certificateFile, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
     fake.addCertificateApp(CERT_APP, readFileSync(cert, 'utf8'));

@@ -10,14 +10,13 @@
  * (PERMISSION_DENIED "Permission 'secretmanager.versions.add' denied for resource ..."), and the
  * caller's identity taken from its self-signed service account JWT.
  */
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { selfSignedCertificate } from '../support/self-signed-certificate.js';
 
 const require = createRequire(import.meta.url);
 
@@ -100,32 +99,12 @@ export class SecretManagerFake {
   ) {}
 
   static async start(caFile: string): Promise<SecretManagerFake> {
-    const dir = mkdtempSync(join(tmpdir(), 'gcp-fake-'));
-    const key = join(dir, 'key.pem');
     // A certificate for 127.0.0.1, which the client checks like any other: TLS stays on.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        caFile,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key } = selfSignedCertificate({
+      commonName: '127.0.0.1',
+      altNames: ['IP:127.0.0.1', 'DNS:localhost'],
+      certFile: caFile,
+    });
     const definition = protoLoader.fromJSON(JSON.parse(readFileSync(PUBLISHED_PROTOS, 'utf8')), {
       keepCase: false,
       longs: String,
